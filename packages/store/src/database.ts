@@ -1,0 +1,90 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import {
+  type Kysely,
+  Kysely as KyselyDatabase,
+  Migrator,
+  SqliteDialect,
+  sql,
+  type Transaction,
+} from 'kysely';
+import { migrationProvider } from './migrations.js';
+import type { Database } from './schema.js';
+
+/** Where the wallet keeps its state. */
+export type StoreLocation = { sqlite: string };
+
+/** An open database with its migrations applied. Close it when done. */
+export interface Store extends AsyncDisposable {
+  readonly database: Kysely<Database>;
+  readonly dialect: 'sqlite';
+  /**
+   * Runs `work` in a transaction that holds the write lock from its first statement, so that a
+   * read-then-write inside it cannot interleave with another writer, even one in another process
+   * sharing the same SQLite file (BEGIN IMMEDIATE; plain BEGIN leaves a window between the read
+   * snapshot and the write lock).
+   */
+  writeTransaction<T>(work: (transaction: Kysely<Database>) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens (creating if needed) the wallet database and brings its schema up to date.
+ *
+ * @example
+ * await using store = await openStore({ sqlite: './data/allowance.sqlite' });
+ */
+export async function openStore(location: StoreLocation): Promise<Store> {
+  if (location.sqlite !== ':memory:') mkdirSync(dirname(location.sqlite), { recursive: true });
+  const connection = new SqliteDatabase(location.sqlite);
+  // WAL lets readers run while one writer writes; busy_timeout makes a second process wait for
+  // the write lock instead of failing at once.
+  connection.pragma('journal_mode = WAL');
+  connection.pragma('busy_timeout = 10000');
+  connection.pragma('synchronous = NORMAL');
+  const database = new KyselyDatabase<Database>({ dialect: new SqliteDialect({ database: connection }) });
+  await migrate(database);
+
+  const store: Store = {
+    database,
+    dialect: 'sqlite',
+    async writeTransaction(work) {
+      // One connection, and Kysely hands it to one caller at a time, so the whole transaction
+      // runs with the connection to itself.
+      return database.connection().execute(async (session) => {
+        await sql`begin immediate`.execute(session);
+        try {
+          const result = await work(session);
+          await sql`commit`.execute(session);
+          return result;
+        } catch (error) {
+          await sql`rollback`.execute(session);
+          throw error;
+        }
+      });
+    },
+    async close() {
+      await database.destroy();
+    },
+    async [Symbol.asyncDispose]() {
+      await database.destroy();
+    },
+  };
+  return store;
+}
+
+async function migrate(database: Kysely<Database>): Promise<void> {
+  const migrator = new Migrator({ db: database, provider: migrationProvider });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((result) => result.status === 'Error');
+  if (error || failed) {
+    const name = failed ? ` (${failed.migrationName})` : '';
+    throw new Error(`Could not bring the database schema up to date${name}: ${String(error)}`, {
+      cause: error,
+    });
+  }
+}
+
+/** A transaction or the database itself: the functions of this package accept either. */
+export type Executor = Kysely<Database> | Transaction<Database>;

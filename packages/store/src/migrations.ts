@@ -1,0 +1,179 @@
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+
+// Every statement here is plain DDL that SQLite and PostgreSQL both accept: text, bigint and
+// integer columns, composite primary keys, plain indexes. Never edit a migration that has
+// shipped; add the next one.
+
+const initial: Migration = {
+  async up(database: Kysely<unknown>) {
+    await database.schema
+      .createTable('accounts')
+      .addColumn('id', 'text', (column) => column.primaryKey())
+      .addColumn('email', 'text', (column) => column.notNull().unique())
+      .addColumn('password_hash', 'text', (column) => column.notNull())
+      .addColumn('role', 'text', (column) => column.notNull())
+      .addColumn('created_at', 'bigint', (column) => column.notNull())
+      .execute();
+
+    await database.schema
+      .createTable('wallets')
+      .addColumn('account_id', 'text', (column) => column.primaryKey())
+      .addColumn('currency', 'text', (column) => column.notNull())
+      .addColumn('time_zone', 'text', (column) => column.notNull())
+      .addColumn('price_overrides', 'text', (column) => column.notNull())
+      .addColumn('exchange_rates', 'text', (column) => column.notNull())
+      .addColumn('monthly_cap_micros', 'bigint')
+      .addColumn('updated_at', 'bigint', (column) => column.notNull())
+      .execute();
+
+    await database.schema
+      .createTable('provider_credentials')
+      .addColumn('id', 'text', (column) => column.primaryKey())
+      .addColumn('account_id', 'text', (column) => column.notNull())
+      .addColumn('provider_id', 'text', (column) => column.notNull())
+      .addColumn('api', 'text', (column) => column.notNull())
+      .addColumn('base_url', 'text', (column) => column.notNull())
+      .addColumn('label', 'text', (column) => column.notNull())
+      .addColumn('sealed_key', 'text', (column) => column.notNull())
+      .addColumn('key_last_four', 'text', (column) => column.notNull())
+      .addColumn('created_at', 'bigint', (column) => column.notNull())
+      .addColumn('updated_at', 'bigint', (column) => column.notNull())
+      .addUniqueConstraint('provider_credentials_account_provider', ['account_id', 'provider_id'])
+      .execute();
+
+    await database.schema
+      .createTable('grants')
+      .addColumn('id', 'text', (column) => column.primaryKey())
+      .addColumn('account_id', 'text', (column) => column.notNull())
+      .addColumn('client_id', 'text', (column) => column.notNull())
+      .addColumn('oidc_grant_id', 'text')
+      .addColumn('details', 'text', (column) => column.notNull())
+      .addColumn('status', 'text', (column) => column.notNull())
+      .addColumn('status_reason', 'text')
+      .addColumn('require_dpop', 'integer', (column) => column.notNull())
+      .addColumn('ip_allowlist', 'text', (column) => column.notNull())
+      .addColumn('remember', 'integer', (column) => column.notNull())
+      .addColumn('created_at', 'bigint', (column) => column.notNull())
+      .addColumn('updated_at', 'bigint', (column) => column.notNull())
+      .addColumn('expires_at', 'bigint', (column) => column.notNull())
+      .execute();
+    await database.schema
+      .createIndex('grants_account')
+      .on('grants')
+      .columns(['account_id', 'created_at'])
+      .execute();
+    await database.schema.createIndex('grants_oidc_grant').on('grants').column('oidc_grant_id').execute();
+
+    await database.schema
+      .createTable('usage_counters')
+      .addColumn('subject', 'text', (column) => column.notNull())
+      .addColumn('kind', 'text', (column) => column.notNull())
+      .addColumn('period_key', 'text', (column) => column.notNull())
+      .addColumn('cap', 'bigint', (column) => column.notNull())
+      .addColumn('spent', 'bigint', (column) => column.notNull())
+      .addColumn('reserved', 'bigint', (column) => column.notNull())
+      .addPrimaryKeyConstraint('usage_counters_key', ['subject', 'kind', 'period_key'])
+      .execute();
+
+    await database.schema
+      .createTable('reservations')
+      .addColumn('id', 'text', (column) => column.primaryKey())
+      .addColumn('grant_id', 'text', (column) => column.notNull())
+      .addColumn('account_id', 'text', (column) => column.notNull())
+      .addColumn('client_id', 'text', (column) => column.notNull())
+      .addColumn('provider_id', 'text', (column) => column.notNull())
+      .addColumn('model', 'text', (column) => column.notNull())
+      .addColumn('holds', 'text', (column) => column.notNull())
+      .addColumn('money_micros', 'bigint', (column) => column.notNull())
+      .addColumn('tokens', 'bigint', (column) => column.notNull())
+      .addColumn('created_at', 'bigint', (column) => column.notNull())
+      .addColumn('deadline', 'bigint', (column) => column.notNull())
+      .execute();
+    await database.schema
+      .createIndex('reservations_deadline')
+      .on('reservations')
+      .column('deadline')
+      .execute();
+
+    await database.schema
+      .createTable('ledger')
+      .addColumn('id', 'text', (column) => column.primaryKey())
+      .addColumn('grant_id', 'text', (column) => column.notNull())
+      .addColumn('account_id', 'text', (column) => column.notNull())
+      .addColumn('client_id', 'text', (column) => column.notNull())
+      .addColumn('provider_id', 'text', (column) => column.notNull())
+      .addColumn('model', 'text', (column) => column.notNull())
+      .addColumn('input_tokens', 'bigint', (column) => column.notNull())
+      .addColumn('cached_input_tokens', 'bigint', (column) => column.notNull())
+      .addColumn('cache_write_tokens', 'bigint', (column) => column.notNull())
+      .addColumn('output_tokens', 'bigint', (column) => column.notNull())
+      .addColumn('cost_micros', 'bigint', (column) => column.notNull())
+      .addColumn('status', 'text', (column) => column.notNull())
+      .addColumn('http_status', 'integer', (column) => column.notNull())
+      .addColumn('error_code', 'text')
+      .addColumn('latency_ms', 'integer', (column) => column.notNull())
+      .addColumn('started_at', 'bigint', (column) => column.notNull())
+      .addColumn('ended_at', 'bigint', (column) => column.notNull())
+      .execute();
+    await database.schema
+      .createIndex('ledger_account_time')
+      .on('ledger')
+      .columns(['account_id', 'started_at'])
+      .execute();
+    await database.schema
+      .createIndex('ledger_grant_time')
+      .on('ledger')
+      .columns(['grant_id', 'started_at'])
+      .execute();
+
+    await database.schema
+      .createTable('oidc_models')
+      .addColumn('model', 'text', (column) => column.notNull())
+      .addColumn('id', 'text', (column) => column.notNull())
+      .addColumn('payload', 'text', (column) => column.notNull())
+      .addColumn('grant_id', 'text')
+      .addColumn('user_code', 'text')
+      .addColumn('uid', 'text')
+      .addColumn('expires_at', 'bigint')
+      .addColumn('consumed_at', 'bigint')
+      .addPrimaryKeyConstraint('oidc_models_key', ['model', 'id'])
+      .execute();
+    await database.schema.createIndex('oidc_models_grant').on('oidc_models').column('grant_id').execute();
+    await database.schema
+      .createIndex('oidc_models_user_code')
+      .on('oidc_models')
+      .column('user_code')
+      .execute();
+    await database.schema.createIndex('oidc_models_uid').on('oidc_models').column('uid').execute();
+    await database.schema.createIndex('oidc_models_expiry').on('oidc_models').column('expires_at').execute();
+
+    await database.schema
+      .createTable('signing_keys')
+      .addColumn('kid', 'text', (column) => column.primaryKey())
+      .addColumn('alg', 'text', (column) => column.notNull())
+      .addColumn('sealed_private_jwk', 'text', (column) => column.notNull())
+      .addColumn('public_jwk', 'text', (column) => column.notNull())
+      .addColumn('created_at', 'bigint', (column) => column.notNull())
+      .addColumn('retired_at', 'bigint')
+      .execute();
+
+    await database.schema
+      .createTable('web_sessions')
+      .addColumn('id_hash', 'text', (column) => column.primaryKey())
+      .addColumn('account_id', 'text', (column) => column.notNull())
+      .addColumn('csrf_secret', 'text', (column) => column.notNull())
+      .addColumn('created_at', 'bigint', (column) => column.notNull())
+      .addColumn('expires_at', 'bigint', (column) => column.notNull())
+      .execute();
+  },
+};
+
+/** The migrations in order; the name sorts them. */
+export const migrations: Readonly<Record<string, Migration>> = {
+  '0001-initial': initial,
+};
+
+/** Kysely's migrator reads the list from code, so a build carries its own migrations. */
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => ({ ...migrations }),
+};

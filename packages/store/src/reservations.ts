@@ -1,0 +1,231 @@
+import { sql } from 'kysely';
+import type { Store } from './database.js';
+import type { LedgerTable } from './schema.js';
+
+/** An amount to hold against one limit in one period. */
+export interface Hold {
+  /** A grant id, or `wallet:<account id>` for the wallet-wide cap. */
+  subject: string;
+  kind: 'money' | 'tokens';
+  periodKey: string;
+  /** The limit as it stands now (a user may have lowered it). */
+  cap: number;
+  /** Micros for money, tokens for tokens: the call's worst case. */
+  amount: number;
+}
+
+/** A call about to be forwarded, and what it may cost at most. */
+export interface ReservationRequest {
+  id: string;
+  grantId: string;
+  accountId: string;
+  clientId: string;
+  providerId: string;
+  model: string;
+  holds: readonly Hold[];
+  /** Worst-case cost in micros (0 when unpriced). */
+  moneyMicros: number;
+  /** Worst-case tokens, input estimate plus output cap. */
+  tokens: number;
+  now: number;
+  /** When a crash-orphaned reservation may be settled at its full amount. */
+  deadline: number;
+}
+
+/** Why a reservation was refused. Nothing was held. */
+export type ReservationRefusal =
+  | { reason: 'grant_unknown' | 'grant_revoked' | 'grant_suspended' | 'grant_expired' }
+  | { reason: 'limit_reached'; hold: Hold; spent: number; reserved: number };
+
+class LimitReached extends Error {
+  constructor(readonly refusal: ReservationRefusal) {
+    super(refusal.reason);
+  }
+}
+
+/**
+ * Checks the grant is live and holds the call's worst case against every limit, in one write
+ * transaction: each counter moves only through `UPDATE … WHERE spent + reserved + amount <= cap`,
+ * so spent + reserved never passes a cap, whatever runs at the same time (spec MTR invariant).
+ * Either every hold is taken or none is.
+ */
+export async function reserve(
+  store: Store,
+  request: ReservationRequest,
+): Promise<{ ok: true } | ({ ok: false } & ReservationRefusal)> {
+  try {
+    await store.writeTransaction(async (transaction) => {
+      const grant = await transaction
+        .selectFrom('grants')
+        .select(['status', 'expires_at'])
+        .where('id', '=', request.grantId)
+        .executeTakeFirst();
+      if (!grant) throw new LimitReached({ reason: 'grant_unknown' });
+      if (grant.status === 'revoked') throw new LimitReached({ reason: 'grant_revoked' });
+      if (grant.status === 'suspended') throw new LimitReached({ reason: 'grant_suspended' });
+      if (Number(grant.expires_at) <= request.now) throw new LimitReached({ reason: 'grant_expired' });
+
+      for (const hold of request.holds) {
+        await transaction
+          .insertInto('usage_counters')
+          .values({
+            subject: hold.subject,
+            kind: hold.kind,
+            period_key: hold.periodKey,
+            cap: hold.cap,
+            spent: 0,
+            reserved: 0,
+          })
+          .onConflict((conflict) =>
+            conflict
+              .columns(['subject', 'kind', 'period_key'])
+              .doUpdateSet({ cap: (values) => values.ref('excluded.cap') }),
+          )
+          .execute();
+        const updated = await transaction
+          .updateTable('usage_counters')
+          .set({ reserved: sql<number>`reserved + ${hold.amount}` })
+          .where('subject', '=', hold.subject)
+          .where('kind', '=', hold.kind)
+          .where('period_key', '=', hold.periodKey)
+          .where(sql<boolean>`spent + reserved + ${hold.amount} <= cap`)
+          .executeTakeFirst();
+        if (Number(updated.numUpdatedRows) !== 1) {
+          const counter = await transaction
+            .selectFrom('usage_counters')
+            .select(['spent', 'reserved'])
+            .where('subject', '=', hold.subject)
+            .where('kind', '=', hold.kind)
+            .where('period_key', '=', hold.periodKey)
+            .executeTakeFirstOrThrow();
+          throw new LimitReached({
+            reason: 'limit_reached',
+            hold,
+            spent: Number(counter.spent),
+            reserved: Number(counter.reserved),
+          });
+        }
+      }
+
+      await transaction
+        .insertInto('reservations')
+        .values({
+          id: request.id,
+          grant_id: request.grantId,
+          account_id: request.accountId,
+          client_id: request.clientId,
+          provider_id: request.providerId,
+          model: request.model,
+          holds: JSON.stringify(request.holds),
+          money_micros: request.moneyMicros,
+          tokens: request.tokens,
+          created_at: request.now,
+          deadline: request.deadline,
+        })
+        .execute();
+    });
+    return { ok: true };
+  } catch (error) {
+    if (error instanceof LimitReached) return { ok: false, ...error.refusal };
+    throw error;
+  }
+}
+
+/** What a call actually used, to replace its reservation. */
+export interface SettlementRequest {
+  reservationId: string;
+  /** Actual cost in micros. */
+  moneyMicros: number;
+  /** Actual tokens, input plus output. */
+  tokens: number;
+  ledger: Omit<
+    LedgerTable,
+    'id' | 'grant_id' | 'account_id' | 'client_id' | 'provider_id' | 'model' | 'cost_micros'
+  >;
+}
+
+/** What was billed: never more than was reserved. */
+export interface Settled {
+  billedMicros: number;
+  billedTokens: number;
+}
+
+/**
+ * Replaces a reservation with what the call used: releases the hold, adds the billed amount to
+ * `spent`, deletes the reservation and writes the ledger row, in one transaction. Billing is
+ * capped at the reserved amount, so settling can never break the invariant either.
+ * Returns `undefined` when the reservation is already gone (settled, or recovered after a crash).
+ */
+export async function settle(store: Store, request: SettlementRequest): Promise<Settled | undefined> {
+  return store.writeTransaction(async (transaction) => {
+    const reservation = await transaction
+      .selectFrom('reservations')
+      .selectAll()
+      .where('id', '=', request.reservationId)
+      .executeTakeFirst();
+    if (!reservation) return undefined;
+    const billedMicros = Math.min(request.moneyMicros, Number(reservation.money_micros));
+    const billedTokens = Math.min(request.tokens, Number(reservation.tokens));
+    for (const hold of JSON.parse(reservation.holds) as Hold[]) {
+      const billed =
+        hold.kind === 'money' ? Math.min(billedMicros, hold.amount) : Math.min(billedTokens, hold.amount);
+      await transaction
+        .updateTable('usage_counters')
+        .set({ reserved: sql<number>`reserved - ${hold.amount}`, spent: sql<number>`spent + ${billed}` })
+        .where('subject', '=', hold.subject)
+        .where('kind', '=', hold.kind)
+        .where('period_key', '=', hold.periodKey)
+        .execute();
+    }
+    await transaction.deleteFrom('reservations').where('id', '=', reservation.id).execute();
+    await transaction
+      .insertInto('ledger')
+      .values({
+        ...request.ledger,
+        id: reservation.id,
+        grant_id: reservation.grant_id,
+        account_id: reservation.account_id,
+        client_id: reservation.client_id,
+        provider_id: reservation.provider_id,
+        model: reservation.model,
+        cost_micros: billedMicros,
+      })
+      .execute();
+    return { billedMicros, billedTokens };
+  });
+}
+
+/**
+ * Settles every reservation whose deadline has passed at its full reserved amount: the call's
+ * gateway died mid-flight, the provider may have done the work, and the wallet must never
+ * under-count (spec MTR, crash recovery). Returns how many were settled.
+ */
+export async function recoverStaleReservations(store: Store, now: number): Promise<number> {
+  const stale = await store.database
+    .selectFrom('reservations')
+    .select(['id', 'money_micros', 'tokens', 'created_at'])
+    .where('deadline', '<', now)
+    .execute();
+  let recovered = 0;
+  for (const reservation of stale) {
+    const settled = await settle(store, {
+      reservationId: reservation.id,
+      moneyMicros: Number(reservation.money_micros),
+      tokens: Number(reservation.tokens),
+      ledger: {
+        input_tokens: 0,
+        cached_input_tokens: 0,
+        cache_write_tokens: 0,
+        output_tokens: Number(reservation.tokens),
+        status: 'recovered',
+        http_status: 0,
+        error_code: 'gateway_crashed',
+        latency_ms: 0,
+        started_at: Number(reservation.created_at),
+        ended_at: now,
+      },
+    });
+    if (settled) recovered += 1;
+  }
+  return recovered;
+}

@@ -1,0 +1,157 @@
+/**
+ * The tables, as Kysely sees them. Times are integer milliseconds since the epoch, money is
+ * integer micros, JSON is text: the same columns work on SQLite and PostgreSQL.
+ */
+export interface Database {
+  accounts: AccountsTable;
+  wallets: WalletsTable;
+  provider_credentials: ProviderCredentialsTable;
+  grants: GrantsTable;
+  usage_counters: UsageCountersTable;
+  reservations: ReservationsTable;
+  ledger: LedgerTable;
+  oidc_models: OidcModelsTable;
+  signing_keys: SigningKeysTable;
+  web_sessions: WebSessionsTable;
+}
+
+export interface AccountsTable {
+  id: string;
+  email: string;
+  password_hash: string;
+  role: 'owner' | 'member';
+  created_at: number;
+}
+
+/** One wallet per account: its currency, time zone and price overrides. */
+export interface WalletsTable {
+  account_id: string;
+  currency: string;
+  time_zone: string;
+  /** JSON price table merged over the shipped defaults. */
+  price_overrides: string;
+  /** JSON `{ "USD": "0.92" }`: rates into the wallet currency. */
+  exchange_rates: string;
+  /** Wallet-wide monthly cap across all apps, in micros; null for none. */
+  monthly_cap_micros: number | null;
+  updated_at: number;
+}
+
+export interface ProviderCredentialsTable {
+  id: string;
+  account_id: string;
+  provider_id: string;
+  api: 'openai' | 'anthropic';
+  base_url: string;
+  label: string;
+  /** AES-256-GCM sealed key: never the key itself. */
+  sealed_key: string;
+  key_last_four: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface GrantsTable {
+  id: string;
+  account_id: string;
+  client_id: string;
+  /** oidc-provider's Grant id, which its tokens carry, so revocation can reach them. */
+  oidc_grant_id: string | null;
+  /** JSON of the approved ai_allowance. */
+  details: string;
+  status: 'active' | 'suspended' | 'revoked';
+  status_reason: string | null;
+  require_dpop: number;
+  /** JSON array of CIDR blocks; empty means any address. */
+  ip_allowlist: string;
+  remember: number;
+  created_at: number;
+  updated_at: number;
+  expires_at: number;
+}
+
+/**
+ * Spent and reserved amounts of one limit in one period. `subject` is a grant id, or
+ * `wallet:<account id>` for the wallet-wide cap; `kind` is `money` (micros) or `tokens`.
+ * Reservation is one conditional UPDATE on these rows, so no limit can be passed under any
+ * concurrency, with any number of gateway processes.
+ */
+export interface UsageCountersTable {
+  subject: string;
+  kind: 'money' | 'tokens';
+  period_key: string;
+  cap: number;
+  spent: number;
+  reserved: number;
+}
+
+/** An amount held against counters while a call runs; settled or released when it ends. */
+export interface ReservationsTable {
+  id: string;
+  grant_id: string;
+  account_id: string;
+  client_id: string;
+  provider_id: string;
+  model: string;
+  /** JSON array of `{ subject, kind, periodKey, cap, amount }` held. */
+  holds: string;
+  money_micros: number;
+  tokens: number;
+  created_at: number;
+  /** After this instant a crashed call's reservation is settled at the reserved amount. */
+  deadline: number;
+}
+
+/** One row per metered call; never prompt or completion text. */
+export interface LedgerTable {
+  /** The call id, also sent to the app in a response header. */
+  id: string;
+  grant_id: string;
+  account_id: string;
+  client_id: string;
+  provider_id: string;
+  model: string;
+  input_tokens: number;
+  cached_input_tokens: number;
+  cache_write_tokens: number;
+  output_tokens: number;
+  cost_micros: number;
+  status: 'ok' | 'error' | 'aborted' | 'recovered';
+  http_status: number;
+  error_code: string | null;
+  latency_ms: number;
+  started_at: number;
+  ended_at: number;
+}
+
+/** Every oidc-provider model (sessions, codes, refresh tokens, grants, clients …) as JSON. */
+export interface OidcModelsTable {
+  model: string;
+  id: string;
+  payload: string;
+  grant_id: string | null;
+  user_code: string | null;
+  uid: string | null;
+  expires_at: number | null;
+  consumed_at: number | null;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  alg: string;
+  /** Sealed private JWK. */
+  sealed_private_jwk: string;
+  public_jwk: string;
+  created_at: number;
+  /** When it stopped signing; it stays in the JWKS until tokens it signed have expired. */
+  retired_at: number | null;
+}
+
+export interface WebSessionsTable {
+  /** SHA-256 of the cookie value: a stolen database does not yield live sessions. */
+  id_hash: string;
+  account_id: string;
+  csrf_secret: string;
+  created_at: number;
+  expires_at: number;
+}
