@@ -14,3 +14,4 @@ export {
   settle,
 } from './reservations.js';
 export type * from './schema.js';
+export { createSealer, generateMasterKey, type Sealer } from './sealing.js';
