@@ -3,6 +3,7 @@
  * operations the gateway and the authorization server share.
  */
 export { type Executor, openStore, type Store, type StoreLocation } from './database.js';
+export { loadMasterKey, type MasterKeySource } from './master-key.js';
 export {
   type Hold,
   type ReservationRefusal,
