@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { currencyCode, positiveMoneyString } from './money.js';
+import { currencyCode, moneyString, positiveMoneyString } from './money.js';
 import { periodSchema } from './periods.js';
 
 /** The RFC 9396 authorization details type this protocol defines. */
@@ -67,7 +67,8 @@ export const rateSchema = z.strictObject({ requests_per_minute: z.number().int()
 
 /** Worst-case cost above which a human must confirm the call. */
 export const confirmAboveSchema = z.strictObject({
-  amount: positiveMoneyString,
+  /** `"0"` asks for a confirmation of every call that can cost anything. */
+  amount: moneyString,
 });
 
 /** `none`: ask providers not to store, keep metadata only. */
@@ -119,9 +120,9 @@ export const aiAllowanceSchema = z.strictObject(detailShape).superRefine(noEmpty
 /** An `ai_allowance` entry as an app requests it. */
 export type AiAllowance = z.infer<typeof aiAllowanceSchema>;
 
-/** An approved `ai_allowance`, as carried in access tokens and grant records: it always has an expiry. */
+/** An approved `ai_allowance`, as carried in access tokens and grant records: expiry and retention are always set. */
 export const approvedAiAllowanceSchema = z
-  .strictObject({ ...detailShape, expires_at: utcTimestamp })
+  .strictObject({ ...detailShape, retention: retentionSchema, expires_at: utcTimestamp })
   .superRefine(noEmptyModelAfterSlash);
 
 /** An approved `ai_allowance`. */

@@ -23,7 +23,8 @@ export const allowanceStatusSchema = z.strictObject({
   object: z.literal('allowance'),
   grant_id: z.string(),
   client_id: z.string(),
-  status: grantStatusSchema,
+  /** A revoked grant gets 401 before any body, so an app only ever sees these two. */
+  status: z.enum(['active', 'suspended']),
   expires_at: z.iso.datetime(),
   currency: currencyCode,
   providers: z.array(providerIdSchema),

@@ -11,6 +11,7 @@ const grant = approvedAiAllowanceSchema.parse({
   budget: { currency: 'USD', limits: [{ amount: '1.00', period: 'day' }] },
   tokens: { max_input_per_request: 1000, max_output_per_request: 500 },
   confirm_above: { amount: '0.005' },
+  retention: 'provider_default',
   expires_at: '2027-01-01T00:00:00Z',
 });
 const price = findPrice(DEFAULT_PRICES, 'openai', 'gpt-4.1-mini', { currency: 'USD' });
@@ -99,16 +100,16 @@ describe('checkRequest', () => {
       budget: undefined,
       confirm_above: undefined,
     });
-    const verdict = checkRequest(tokenOnly, {
-      ...call,
-      target: { provider: 'openai', model: 'local-llama' },
-      price: undefined,
-    });
-    expect(verdict).toEqual({
+    const unpriced = { ...call, target: { provider: 'openai', model: 'local-llama' }, price: undefined };
+    expect(checkRequest(tokenOnly, unpriced)).toEqual({
       ok: true,
       maxOutputTokens: 200,
       worstCaseCostMicros: undefined,
       needsConfirmation: false,
     });
+    // A confirmation threshold or a wallet-wide cap is a money constraint too.
+    const confirming = approvedAiAllowanceSchema.parse({ ...grant, budget: undefined });
+    expect(codeOf(checkRequest(confirming, unpriced))).toBe('model_unpriced');
+    expect(codeOf(checkRequest(tokenOnly, { ...unpriced, walletCapped: true }))).toBe('model_unpriced');
   });
 });

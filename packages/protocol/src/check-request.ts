@@ -16,6 +16,8 @@ export interface CallRequest {
    * call has a bounded worst case (and upstream never generates without limit).
    */
   fallbackMaxOutputTokens: number;
+  /** Whether the wallet has a wallet-wide money cap, which an unpriced call could not be held to. */
+  walletCapped?: boolean | undefined;
   /** The model's price in the wallet currency, or `undefined` when unpriced. */
   price?: ResolvedPrice | undefined;
   now: Date;
@@ -34,7 +36,8 @@ export interface CallAllowed {
 
 /**
  * Checks one call against an approved grant, in the spec's order (05-gateway): grant expiry,
- * provider, model, unpriced model under money limits, input cap, output cap; then computes the
+ * provider, model, unpriced model under any money constraint (budget, confirmation threshold or
+ * wallet cap), input cap, output cap; then computes the
  * worst-case cost and whether it needs a human confirmation. Budgets are not checked here:
  * they are shared state, reserved atomically by the gateway's store.
  *
@@ -62,7 +65,9 @@ export function checkRequest(
       ),
     );
   }
-  if (grant.budget && request.price === undefined) {
+  const moneyLimited =
+    grant.budget !== undefined || grant.confirm_above !== undefined || request.walletCapped === true;
+  if (moneyLimited && request.price === undefined) {
     return refuse(
       refusal(
         'model_unpriced',

@@ -41,9 +41,9 @@ export const authorizationServerMetadataSchema = z.looseObject({
     .array(z.string())
     .refine((types) => types.includes('ai_allowance'), 'must include "ai_allowance"'),
   authorization_response_iss_parameter_supported: z.literal(true),
-  revocation_endpoint: z.url().optional(),
-  introspection_endpoint: z.url().optional(),
-  pushed_authorization_request_endpoint: z.url().optional(),
+  revocation_endpoint: z.url(),
+  introspection_endpoint: z.url(),
+  pushed_authorization_request_endpoint: z.url(),
   device_authorization_endpoint: z.url().optional(),
   registration_endpoint: z.url().optional(),
   dpop_signing_alg_values_supported: z.array(z.string()).optional(),
@@ -56,6 +56,9 @@ export const protectedResourceMetadataSchema = z.looseObject({
   authorization_servers: z.array(z.url()).min(1),
   bearer_methods_supported: z.array(z.literal('header')).optional(),
   dpop_signing_alg_values_supported: z.array(z.string()).optional(),
-  resource_name: z.string().optional(),
+  authorization_details_types_supported: z
+    .array(z.string())
+    .refine((types) => types.includes('ai_allowance'), 'must include "ai_allowance"'),
+  resource_name: z.string(),
   allowance_endpoint: z.url(),
 });

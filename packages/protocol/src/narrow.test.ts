@@ -104,7 +104,7 @@ function narrowedFrom(requested: AiAllowance) {
         },
         rate: requested.rate && { requests_per_minute: lowerCount(requested.rate.requests_per_minute) },
         confirm_above: requested.confirm_above && { amount: lowerMoney(requested.confirm_above.amount) },
-        retention: choice.strictRetention ? 'none' : requested.retention,
+        retention: choice.strictRetention ? 'none' : (requested.retention ?? 'provider_default'),
         expires_at: latest ? requested.expires_at : expiry.toISOString().replace('.000Z', 'Z'),
       };
     });
@@ -221,20 +221,23 @@ describe('narrow', () => {
       providers: ['openai'],
       models: ['gpt-4.1-mini'],
     });
-    const approved = { ...requested, expires_at: '2027-12-01T00:00:00Z' };
+    const approved = { ...requested, retention: 'provider_default', expires_at: '2027-12-01T00:00:00Z' };
     expect(narrow(requested, approved, { now, latestExpiry: new Date('2027-02-21T12:00:00Z') }).ok).toBe(
       false,
     );
     expect(narrow(requested, approved, { now }).ok).toBe(true);
   });
 
-  it('requires an expiry on an approval', () => {
+  it('requires an expiry and a retention on an approval', () => {
     const requested = aiAllowanceSchema.parse({
       type: 'ai_allowance',
       providers: ['openai'],
       models: ['gpt-4.1-mini'],
     });
     const result = narrow(requested, requested, { now });
-    expect(result.ok ? [] : result.violations.map((violation) => violation.path)).toEqual(['expires_at']);
+    expect(result.ok ? [] : result.violations.map((violation) => violation.path)).toEqual([
+      'retention',
+      'expires_at',
+    ]);
   });
 });

@@ -60,10 +60,12 @@ const price = (
 
 /**
  * Prices the wallet ships with, in USD per million tokens, from the providers' published price
- * lists. Users override or extend them; a model missing here is unpriced, never free.
+ * lists. Models whose price we could not confirm are left out on purpose: users override or
+ * extend the table, and a model missing here is unpriced, never free.
  */
 export const DEFAULT_PRICES: PriceTable = {
   openai: {
+    'gpt-5.1': price('USD', '1.25', '0.125', '10.00'),
     'gpt-5': price('USD', '1.25', '0.125', '10.00'),
     'gpt-5-mini': price('USD', '0.25', '0.025', '2.00'),
     'gpt-5-nano': price('USD', '0.05', '0.005', '0.40'),
@@ -80,6 +82,8 @@ export const DEFAULT_PRICES: PriceTable = {
   anthropic: {
     'claude-opus-4-5': price('USD', '5.00', '0.50', '25.00', '6.25'),
     'claude-opus-4-1': price('USD', '15.00', '1.50', '75.00', '18.75'),
+    // Sonnet-tier price, unchanged since Claude 3.5 Sonnet.
+    'claude-sonnet-4-6': price('USD', '3.00', '0.30', '15.00', '3.75'),
     'claude-sonnet-4-5': price('USD', '3.00', '0.30', '15.00', '3.75'),
     'claude-sonnet-4': price('USD', '3.00', '0.30', '15.00', '3.75'),
     'claude-haiku-4-5': price('USD', '1.00', '0.10', '5.00', '1.25'),
