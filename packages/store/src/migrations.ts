@@ -161,7 +161,6 @@ const initial: Migration = {
       .createTable('web_sessions')
       .addColumn('id_hash', 'text', (column) => column.primaryKey())
       .addColumn('account_id', 'text', (column) => column.notNull())
-      .addColumn('csrf_secret', 'text', (column) => column.notNull())
       .addColumn('created_at', 'bigint', (column) => column.notNull())
       .addColumn('expires_at', 'bigint', (column) => column.notNull())
       .execute();

@@ -151,7 +151,6 @@ export interface WebSessionsTable {
   /** SHA-256 of the cookie value: a stolen database does not yield live sessions. */
   id_hash: string;
   account_id: string;
-  csrf_secret: string;
   created_at: number;
   expires_at: number;
 }

@@ -8,7 +8,12 @@ const seconds = () => Math.floor(Date.now() / 1000);
  * device codes, grants, registered clients, replay detection …), in one dialect-neutral table.
  * Expired rows are invisible at once and purged by {@link purgeExpired}.
  */
-export function kyselyAdapter(store: Store): new (model: string) => Adapter {
+export function kyselyAdapter(
+  store: Store,
+  hooks: { onGrantDestroyed?: (grantId: string) => Promise<void> } = {},
+): new (
+  model: string,
+) => Adapter {
   const database = store.database;
   const live = (
     row: { payload: string; expires_at: number | null; consumed_at: number | null } | undefined,
@@ -84,6 +89,9 @@ export function kyselyAdapter(store: Store): new (model: string) => Adapter {
 
     async destroy(id: string): Promise<void> {
       await database.deleteFrom('oidc_models').where('model', '=', this.model).where('id', '=', id).execute();
+      // oidc-provider destroys a Grant when it revokes it (refresh token or code replay, RFC 7009
+      // revocation) and awaits this call before answering, so the wallet's grant is dead by then.
+      if (this.model === 'Grant') await hooks.onGrantDestroyed?.(id);
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {

@@ -1,0 +1,151 @@
+import { randomBytes } from 'node:crypto';
+import type { ApprovedAiAllowance, GrantStatus } from '@allowance/protocol';
+import type { Store } from '@allowance/store';
+
+/** The wallet's record of what a user allowed an app: the unit of revocation. */
+export interface GrantRecord {
+  id: string;
+  accountId: string;
+  clientId: string;
+  details: ApprovedAiAllowance;
+  status: GrantStatus;
+  statusReason: string | null;
+  remember: boolean;
+  createdAt: number;
+  expiresAt: number;
+}
+
+type Row = {
+  id: string;
+  account_id: string;
+  client_id: string;
+  details: string;
+  status: GrantStatus;
+  status_reason: string | null;
+  remember: number;
+  created_at: number;
+  expires_at: number;
+};
+
+const toRecord = (row: Row): GrantRecord => ({
+  id: row.id,
+  accountId: row.account_id,
+  clientId: row.client_id,
+  details: JSON.parse(row.details) as ApprovedAiAllowance,
+  status: row.status,
+  statusReason: row.status_reason,
+  remember: row.remember === 1,
+  createdAt: Number(row.created_at),
+  expiresAt: Number(row.expires_at),
+});
+
+const columns = [
+  'id',
+  'account_id',
+  'client_id',
+  'details',
+  'status',
+  'status_reason',
+  'remember',
+  'created_at',
+  'expires_at',
+] as const;
+
+/** A new grant id. oidc-provider's Grant takes the same id, so its tokens carry ours. */
+export function newGrantId(): string {
+  return `gr_${randomBytes(16).toString('base64url')}`;
+}
+
+/** Records an approval. */
+export async function createGrant(
+  store: Store,
+  grant: {
+    id: string;
+    accountId: string;
+    clientId: string;
+    details: ApprovedAiAllowance;
+    remember: boolean;
+    now: number;
+  },
+): Promise<void> {
+  await store.database
+    .insertInto('grants')
+    .values({
+      id: grant.id,
+      account_id: grant.accountId,
+      client_id: grant.clientId,
+      oidc_grant_id: grant.id,
+      details: JSON.stringify(grant.details),
+      status: 'active',
+      status_reason: null,
+      require_dpop: 0,
+      ip_allowlist: '[]',
+      remember: grant.remember ? 1 : 0,
+      created_at: grant.now,
+      updated_at: grant.now,
+      expires_at: Date.parse(grant.details.expires_at),
+    })
+    .execute();
+}
+
+/** A grant by id. */
+export async function findGrant(store: Store, id: string): Promise<GrantRecord | undefined> {
+  const row = await store.database
+    .selectFrom('grants')
+    .select(columns)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return row && toRecord(row);
+}
+
+/** An account's grants, newest first. */
+export async function listGrants(store: Store, accountId: string): Promise<GrantRecord[]> {
+  const rows = await store.database
+    .selectFrom('grants')
+    .select(columns)
+    .where('account_id', '=', accountId)
+    .orderBy('created_at', 'desc')
+    .execute();
+  return rows.map(toRecord);
+}
+
+/** The live remembered grant of this account for this client, if any. */
+export async function findRememberedGrant(
+  store: Store,
+  accountId: string,
+  clientId: string,
+  now: number,
+): Promise<GrantRecord | undefined> {
+  const row = await store.database
+    .selectFrom('grants')
+    .select(columns)
+    .where('account_id', '=', accountId)
+    .where('client_id', '=', clientId)
+    .where('remember', '=', 1)
+    .where('status', '=', 'active')
+    .where('expires_at', '>', now)
+    .orderBy('created_at', 'desc')
+    .executeTakeFirst();
+  return row && toRecord(row);
+}
+
+/**
+ * Marks a grant revoked, at once and for good; returns whether it was live. Limited to the
+ * account when one is given, so one user cannot revoke another's grant by guessing ids.
+ */
+export async function revokeGrant(
+  store: Store,
+  id: string,
+  reason: string,
+  now: number,
+  accountId?: string,
+): Promise<boolean> {
+  let update = store.database
+    .updateTable('grants')
+    .set({ status: 'revoked', status_reason: reason, updated_at: now })
+    .where('id', '=', id)
+    .where('status', '!=', 'revoked');
+  if (accountId !== undefined) update = update.where('account_id', '=', accountId);
+  const result = await update.executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}

@@ -1,0 +1,207 @@
+import { createHmac } from 'node:crypto';
+import { AI_ALLOWANCE_TYPE, PERIODS, PROTOCOL_VERSION } from '@allowance/protocol';
+import type { Store } from '@allowance/store';
+import type { JWK } from 'jose';
+import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
+import type { ServerConfig } from '../config.js';
+import { findGrant, revokeGrant } from '../grants/grants.js';
+import { KNOWN_PROVIDERS } from '../vault/provider-credentials.js';
+import { validateAllowanceRequest } from './allowance-request.js';
+import { deviceFlowPages } from './device-pages.js';
+import { kyselyAdapter } from './kysely-adapter.js';
+import { renderProviderError } from './render-error.js';
+
+/** What the provider needs besides the configuration. */
+export interface ProviderDependencies {
+  store: Store;
+  signingKeys: JWK[];
+  cookieKeys: string[];
+  /** Secret for pairwise subject identifiers. */
+  pairwiseSecret: Uint8Array;
+  /** Receives oidc-provider's error details, which its responses hide. */
+  onError: (event: string, detail: Record<string, unknown>) => void;
+}
+
+/**
+ * oidc-provider configured as an OAuth 2.1 authorization server for Allowance (spec
+ * 02-authorization): code + PKCE S256 only, exact redirect URIs, `iss` in responses, the gateway
+ * as the only resource, RFC 9068 JWT access tokens carrying the approved `ai_allowance`, rotating
+ * refresh tokens whose replay revokes the grant, PAR, device flow, DPoP, revocation,
+ * introspection, and registration gated by an initial access token.
+ */
+export function createProvider(config: ServerConfig, dependencies: ProviderDependencies): Provider {
+  const { store } = dependencies;
+  const pairwise = (clientId: string, accountId: string) =>
+    createHmac('sha256', dependencies.pairwiseSecret).update(`${clientId}|${accountId}`).digest('base64url');
+
+  const configuration: Configuration = {
+    adapter: kyselyAdapter(store, {
+      onGrantDestroyed: async (grantId) => {
+        await revokeGrant(
+          store,
+          grantId,
+          'revoked by the authorization server (token replay or revocation)',
+          Date.now(),
+        );
+      },
+    }),
+    jwks: { keys: dependencies.signingKeys as Configuration['jwks'] extends { keys: infer K } ? K : never },
+    cookies: { keys: dependencies.cookieKeys, long: { signed: true }, short: { signed: true } },
+    clients: config.clients.map((client) => ({
+      ...client,
+      token_endpoint_auth_method:
+        client.token_endpoint_auth_method ?? (client.client_secret ? 'client_secret_basic' : 'none'),
+      response_types: client.grant_types.includes('authorization_code') ? ['code'] : [],
+      authorization_details_types: [AI_ALLOWANCE_TYPE],
+    })),
+    clientDefaults: {
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+      id_token_signed_response_alg: 'ES256',
+      authorization_details_types: [AI_ALLOWANCE_TYPE],
+    },
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    allowOmittingSingleRegisteredRedirectUri: false,
+    scopes: [],
+    enabledJWA: {
+      idTokenSigningAlgValues: ['ES256'],
+      dPoPSigningAlgValues: ['ES256', 'EdDSA'],
+    },
+    clientBasedCORS: (_context, origin, client) =>
+      client.redirectUris?.some((uri) => URL.parse(uri)?.origin === origin) ?? false,
+    extraParams: {
+      // RFC 9396 makes authorization_details optional; for Allowance it is the whole request.
+      authorization_details(_context, value) {
+        if (value === undefined) throw new errors.InvalidRequest("'authorization_details' is required");
+      },
+    },
+    interactions: { url: (_context, interaction) => `/interaction/${interaction.uid}` },
+    renderError: renderProviderError,
+    issueRefreshToken: (_context, client) => client.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken: true,
+    expiresWithSession: () => false,
+    ttl: {
+      AccessToken: config.accessTokenSeconds,
+      AuthorizationCode: 60,
+      DeviceCode: 600,
+      Interaction: 3600,
+      Session: config.sessionSeconds,
+      Grant: config.maxGrantSeconds,
+      RefreshToken: config.refreshTokenSeconds,
+      PushedAuthorizationRequest: 60,
+    },
+    features: {
+      devInteractions: { enabled: false },
+      rpInitiatedLogout: { enabled: false },
+      userinfo: { enabled: false },
+      claimsParameter: { enabled: false },
+      pushedAuthorizationRequests: { enabled: true },
+      dPoP: { enabled: true },
+      revocation: {
+        enabled: true,
+        allowedPolicy: (_context, client, token) => token.clientId === client.clientId,
+      },
+      introspection: { enabled: true },
+      registration: {
+        enabled: config.registrationToken !== undefined,
+        ...(config.registrationToken && { initialAccessToken: config.registrationToken }),
+      },
+      deviceFlow: { enabled: true, charset: 'base-20', mask: '****-****', ...deviceFlowPages },
+      resourceIndicators: {
+        enabled: true,
+        // No default: the app must name the gateway, so tokens are always audience-bound.
+        defaultResource: (_context, _client, oneOf) => oneOf as unknown as string,
+        useGrantedResource: () => true,
+        getResourceServerInfo(_context, resourceIndicator) {
+          if (resourceIndicator !== config.gateway) throw new errors.InvalidTarget();
+          return {
+            scope: '',
+            audience: config.gateway,
+            accessTokenFormat: 'jwt',
+            accessTokenTTL: config.accessTokenSeconds,
+            jwt: { sign: { alg: 'ES256' } },
+          };
+        },
+      },
+      richAuthorizationRequests: {
+        enabled: true,
+        types: {
+          [AI_ALLOWANCE_TYPE]: {
+            validate: (context, detail) => validateAllowanceRequest(context, detail, config),
+          },
+        },
+        // Codes and device codes carry what the user approved, put on the Grant by the consent step.
+        authorizationDetailsForGrantSource: (context) => context.oidc.grant?.rar,
+        // Every access token carries the grant as it stands now, so lowering a limit takes effect
+        // at the next refresh even for details the app cached.
+        async authorizationDetailsForAccessToken(_context, token) {
+          const grantId = grantIdOf(token);
+          const grant = grantId ? await findGrant(store, grantId) : undefined;
+          return grant ? [grant.details] : undefined;
+        },
+        authorizationDetailsForIntrospection: (_context, token) => token.rar,
+      },
+    },
+    async extraTokenClaims(_context, token) {
+      const grantId = grantIdOf(token);
+      return grantId ? { grant_id: grantId } : undefined;
+    },
+    formats: {
+      customizers: {
+        // A pairwise subject per client for every client, device-flow CLIs included
+        // (oidc-provider's own pairwise mode requires a jwks_uri for those).
+        jwt(_context, token, jwt) {
+          const accountId = (token as { accountId?: string }).accountId;
+          const clientId = (token as { clientId?: string }).clientId;
+          if (accountId && clientId) jwt.payload.sub = pairwise(clientId, accountId);
+        },
+      },
+    },
+    discovery: {
+      allowance: {
+        version: PROTOCOL_VERSION,
+        gateway: config.gateway,
+        resource: config.gateway,
+        currency: config.currency,
+        time_zone: config.timeZone,
+        providers: Object.entries(KNOWN_PROVIDERS).map(([id, known]) => ({ id, api: known.api })),
+        periods: [...PERIODS],
+        max_grant_lifetime_seconds: config.maxGrantSeconds,
+      },
+    },
+  };
+
+  const provider = new Provider(config.issuer, configuration);
+  provider.proxy = config.trustProxy;
+
+  // Introspection reports the account id as `sub` for public subject types: answer with the
+  // same pairwise value the access tokens carry.
+  provider.use(async (context: KoaContextWithOIDC, next) => {
+    await next();
+    const body = context.body as { active?: boolean; sub?: string; client_id?: string } | undefined;
+    if (context.oidc?.route === 'introspection' && body?.active && body.sub && body.client_id) {
+      body.sub = pairwise(body.client_id, body.sub);
+    }
+  });
+
+  // Error responses hide the reason (every invalid_grant reads "grant request is invalid");
+  // the detail is on the event, so pass it to the log.
+  const report =
+    (event: string) =>
+    (_context: unknown, error: { error?: string; error_detail?: string; message?: string }) =>
+      dependencies.onError(event, { error: error.error ?? error.message, detail: error.error_detail });
+  provider.on('grant.error', report('grant.error'));
+  provider.on('authorization.error', report('authorization.error'));
+  provider.on('server_error', report('server_error'));
+  provider.on('introspection.error', report('introspection.error'));
+  provider.on('revocation.error', report('revocation.error'));
+  return provider;
+}
+
+/** Access tokens carry their grant id; client-credentials tokens (never issued here) do not. */
+function grantIdOf(token: object): string | undefined {
+  const grantId = (token as { grantId?: unknown }).grantId;
+  return typeof grantId === 'string' ? grantId : undefined;
+}
