@@ -1,0 +1,157 @@
+import { hkdfSync } from 'node:crypto';
+import type { Server } from 'node:http';
+import { createSealer, type Store } from '@allowance/store';
+import Koa, { type Context, type Next } from 'koa';
+import type Provider from 'oidc-provider';
+import type { Logger } from 'pino';
+import { LoginThrottle, type ThrottlePolicy } from './accounts/login-throttle.js';
+import { resolveServerConfig, type ServerConfig, type ServerConfigInput } from './config.js';
+import { homeRoutes } from './home/home-routes.js';
+import { interactionRoutes } from './interactions/interaction-routes.js';
+import { sessionCookies } from './interactions/sign-in.js';
+import { loadSigningKeys } from './keys/signing-keys.js';
+import { createLogger } from './logger.js';
+import { purgeExpired } from './oidc/kysely-adapter.js';
+import { createProvider } from './oidc/provider.js';
+import { FormError } from './pages/form-body.js';
+import { WALLET_CSS } from './pages/layout.js';
+import { securityHeaders } from './pages/security-headers.js';
+
+/** What the authorization server is built from. */
+export interface AuthorizationServerOptions {
+  config: ServerConfigInput;
+  store: Store;
+  /** The wallet's 32-byte master key (see `loadMasterKey`). */
+  masterKey: Uint8Array;
+  logger?: Logger;
+  throttle?: ThrottlePolicy;
+  now?: () => number;
+}
+
+/** A running-ready authorization server: a Koa app with oidc-provider inside. */
+export interface AuthorizationServer extends AsyncDisposable {
+  readonly config: ServerConfig;
+  readonly app: Koa;
+  readonly provider: Provider;
+  /** Serves requests the gateway does not: mount it as the fallback of a combined server. */
+  callback(): ReturnType<Koa['callback']>;
+  listen(port: number, host?: string): Promise<Server>;
+  close(): Promise<void>;
+}
+
+const derive = (masterKey: Uint8Array, purpose: string) =>
+  Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), `allowance ${purpose}`, 32));
+
+/**
+ * Builds the wallet's OAuth 2.1 authorization server: oidc-provider for the protocol endpoints,
+ * and the wallet's own pages (sign-in, consent, provider keys) around it, on one Koa app.
+ *
+ * @example
+ * const server = await createAuthorizationServer({ config: { issuer }, store, masterKey });
+ * await server.listen(8080);
+ */
+export async function createAuthorizationServer(
+  options: AuthorizationServerOptions,
+): Promise<AuthorizationServer> {
+  const config = resolveServerConfig(options.config);
+  const now = options.now ?? Date.now;
+  const logger = options.logger ?? createLogger();
+  const { store } = options;
+  const sealer = createSealer(options.masterKey);
+  // Cookie and pairwise secrets come from the master key, so they survive restarts and need no
+  // storage of their own; rotating the master key rotates them.
+  const cookieKeys = config.cookieKeys ?? [derive(options.masterKey, 'cookie signing').toString('base64url')];
+  const signingKeys = await loadSigningKeys(store, sealer, {
+    now: now(),
+    tokenLifetimeSeconds: config.accessTokenSeconds,
+  });
+  const provider = createProvider(config, {
+    store,
+    signingKeys,
+    cookieKeys,
+    pairwiseSecret: derive(options.masterKey, 'pairwise subject'),
+    onError: (event, detail) => logger.warn({ event, ...detail }, 'authorization server refused a request'),
+  });
+
+  const throttle = new LoginThrottle(options.throttle, now);
+  const sessions = sessionCookies(store, config, now);
+  const app = new Koa({ keys: cookieKeys, proxy: config.trustProxy });
+  app.use(errorPages(logger));
+  app.use(securityHeaders);
+  app.use(async (context, next) => {
+    if (context.path !== '/assets/wallet.css') return next();
+    context.type = 'text/css';
+    context.set('Cache-Control', 'public, max-age=3600');
+    context.body = WALLET_CSS;
+  });
+  for (const router of [
+    interactionRoutes({ provider, store, config, throttle, sessions, now }),
+    homeRoutes({ store, sealer, config, throttle, sessions, now }),
+  ]) {
+    app.use(router.routes());
+    app.use(router.allowedMethods());
+  }
+  const providerCallback = provider.callback();
+  app.use(async (context) => {
+    context.respond = false;
+    await providerCallback(context.req, context.res);
+  });
+
+  const sweeper = setInterval(() => {
+    purgeExpired(store).catch((error: unknown) =>
+      logger.warn({ error: String(error) }, 'could not purge expired rows'),
+    );
+  }, 60_000);
+  sweeper.unref();
+
+  const servers: Server[] = [];
+  const close = async () => {
+    clearInterval(sweeper);
+    await Promise.all(
+      servers.map(
+        (server) =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections();
+          }),
+      ),
+    );
+  };
+  return {
+    config,
+    app,
+    provider,
+    callback: () => app.callback(),
+    listen: (port, host = '127.0.0.1') =>
+      new Promise((resolve, reject) => {
+        const server = app.listen(port, host, () => resolve(server));
+        server.once('error', reject);
+        servers.push(server);
+      }),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/** Turns a failure on the wallet's own pages into a plain page with the right status, never a stack. */
+function errorPages(logger: Logger) {
+  return async (context: Context, next: Next) => {
+    try {
+      await next();
+    } catch (error) {
+      if (error instanceof FormError) {
+        context.status = error.status;
+        context.body = error.message;
+        return;
+      }
+      const status = (error as { status?: number; statusCode?: number }).status ?? 500;
+      if (status >= 500) logger.error({ error: String(error), path: context.path }, 'page failed');
+      context.status = status;
+      context.type = 'text/plain';
+      context.body =
+        status >= 500
+          ? 'Something went wrong in the wallet. Nothing was approved. Try again, and check the wallet log if it repeats.'
+          : (error as Error).message;
+    }
+  };
+}

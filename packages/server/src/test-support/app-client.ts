@@ -1,0 +1,53 @@
+import * as oauth from 'oauth4webapi';
+import type { ScriptedBrowser } from './scripted-browser.js';
+
+/** The request a test app makes: the blog assistant's allowance. */
+export const REQUESTED_ALLOWANCE = {
+  type: 'ai_allowance',
+  providers: ['openai', 'anthropic'],
+  models: ['gpt-4.1-mini', 'claude-sonnet-4-6'],
+  budget: { currency: 'USD', limits: [{ amount: '10.00', period: 'month' }] },
+  tokens: { max_output_per_request: 4000 },
+  scopes: ['document:read', 'document:write'],
+};
+
+/** An app using oauth4webapi, as a real app would, against the test wallet. */
+export async function discover(issuer: string): Promise<oauth.AuthorizationServer> {
+  const url = new URL(issuer);
+  const response = await oauth.discoveryRequest(url, {
+    algorithm: 'oauth2',
+    [oauth.allowInsecureRequests]: true,
+  });
+  return oauth.processDiscoveryResponse(url, response);
+}
+
+/** Runs the browser through an authorization request; returns the verifier and the callback URL. */
+export async function authorize(
+  browser: ScriptedBrowser,
+  as: oauth.AuthorizationServer,
+  client: { client_id: string; redirect_uri: string },
+  options: {
+    allowance?: unknown;
+    resource?: string | undefined;
+    consent?: (
+      page: Awaited<ReturnType<ScriptedBrowser['open']>>,
+    ) => Promise<Awaited<ReturnType<ScriptedBrowser['open']>>>;
+    extra?: Record<string, string>;
+  },
+) {
+  const verifier = oauth.generateRandomCodeVerifier();
+  const state = oauth.generateRandomState();
+  const url = new URL(String(as.authorization_endpoint));
+  url.searchParams.set('client_id', client.client_id);
+  url.searchParams.set('redirect_uri', client.redirect_uri);
+  url.searchParams.set('response_type', 'code');
+  url.searchParams.set('code_challenge', await oauth.calculatePKCECodeChallenge(verifier));
+  url.searchParams.set('code_challenge_method', 'S256');
+  url.searchParams.set('state', state);
+  if (options.resource !== undefined) url.searchParams.set('resource', options.resource);
+  url.searchParams.set('authorization_details', JSON.stringify([options.allowance ?? REQUESTED_ALLOWANCE]));
+  for (const [name, value] of Object.entries(options.extra ?? {})) url.searchParams.set(name, value);
+  const page = await browser.open(url.href);
+  const after = options.consent ? await options.consent(page) : page;
+  return { verifier, state, page: after, callback: browser.leftTo };
+}
