@@ -10,6 +10,7 @@ import {
   type Transaction,
 } from 'kysely';
 import { migrationProvider } from './migrations.js';
+import { retainedSqlite } from './retained-sqlite.js';
 import type { Database } from './schema.js';
 
 /** Where the wallet keeps its state. */
@@ -40,10 +41,12 @@ export async function openStore(location: StoreLocation): Promise<Store> {
   const connection = new SqliteDatabase(location.sqlite);
   // WAL lets readers run while one writer writes; busy_timeout makes a second process wait for
   // the write lock instead of failing at once.
-  connection.pragma('journal_mode = WAL');
-  connection.pragma('busy_timeout = 10000');
-  connection.pragma('synchronous = NORMAL');
-  const database = new KyselyDatabase<Database>({ dialect: new SqliteDialect({ database: connection }) });
+  // exec rather than pragma(): pragma() prepares a statement the collector would later finalize
+  // (see retained-sqlite.ts).
+  connection.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;');
+  const database = new KyselyDatabase<Database>({
+    dialect: new SqliteDialect({ database: retainedSqlite(connection) }),
+  });
   await migrate(database);
 
   const store: Store = {

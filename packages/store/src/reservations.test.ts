@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type Hold,
@@ -188,37 +189,13 @@ describe('reserve and settle', () => {
 
 describe('reserve across processes sharing one SQLite file', () => {
   it('never lets spent + reserved pass the cap', async () => {
-    // Each worker opens its own connection, as a second gateway process would.
-    const workerCode = `
-      const { workerData, parentPort } = require('node:worker_threads');
-      import('@allowance/store').then(async ({ openStore, reserve, settle }) => {
-        const store = await openStore({ sqlite: workerData.path });
-        let granted = 0;
-        await Promise.all(Array.from({ length: workerData.calls }, async (_, index) => {
-          const id = 'w' + workerData.worker + '-' + index;
-          const outcome = await reserve(store, {
-            id, grantId: 'grant-1', accountId: 'account-1', clientId: 'client-1', providerId: 'openai', model: 'm',
-            holds: [{ subject: 'grant-1', kind: 'money', periodKey: 'day:x', cap: 1000, amount: 70 }],
-            moneyMicros: 70, tokens: 0, now: 0, deadline: 1,
-          });
-          if (!outcome.ok) return;
-          granted += 1;
-          await settle(store, { reservationId: id, moneyMicros: 70, tokens: 0, ledger: {
-            input_tokens: 0, cached_input_tokens: 0, cache_write_tokens: 0, output_tokens: 0, status: 'ok',
-            http_status: 200, error_code: null, latency_ms: 0, started_at: 0, ended_at: 0 } });
-        }));
-        await store.close();
-        parentPort.postMessage(granted);
-      });
-    `;
+    // Each child is a separate process with its own connection, as a second gateway would be.
+    const fixture = fileURLToPath(new URL('./reserve-child.test-fixture.mjs', import.meta.url));
     const run = (worker: number) =>
       new Promise<number>((resolve, reject) => {
-        const thread = new Worker(workerCode, {
-          eval: true,
-          workerData: { path: store.path, worker, calls: 40 },
-        });
-        thread.once('message', resolve);
-        thread.once('error', reject);
+        execFile(process.execPath, [fixture, store.path, String(worker), '40'], (error, stdout, stderr) =>
+          error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(Number(stdout)),
+        );
       });
     const granted = await Promise.all([run(1), run(2), run(3), run(4)]);
     // 1000 / 70 = 14 calls fit, whoever gets them.

@@ -1,0 +1,31 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import type { SqliteDatabase, SqliteStatement } from 'kysely';
+
+// better-sqlite3 12.x aborts the whole process on Node 24.19 and later when the garbage
+// collector finalizes one of its Statement or Database objects at a moment Node has no current
+// environment ("Assertion failed: (env) != nullptr" in RemoveEnvironmentCleanupHook; upstream
+// closed the report without a fix, and 13.x, which needs Node 22, is no option while Node 20
+// is supported). So their finalizers must never run: every connection and every prepared
+// statement stays reachable for the life of the process. Statements are cached by SQL text,
+// which the wallet's fixed set of queries keeps small, and which saves a prepare per query.
+const retained = new Set<object>();
+
+/** Wraps a better-sqlite3 connection for Kysely so none of its native objects is ever collected. */
+export function retainedSqlite(connection: BetterSqlite3.Database): SqliteDatabase {
+  retained.add(connection);
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close() {
+      connection.close();
+    },
+    prepare(sql: string): SqliteStatement {
+      let statement = statements.get(sql);
+      if (!statement) {
+        statement = connection.prepare(sql);
+        statements.set(sql, statement);
+        retained.add(statement);
+      }
+      return statement as unknown as SqliteStatement;
+    },
+  };
+}
