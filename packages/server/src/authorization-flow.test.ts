@@ -187,13 +187,18 @@ describe('the authorization code flow, as an app drives it', () => {
     expect(page.status).toBe(400);
     expect(page.document.querySelector('#problems')?.text).toContain('"gpt-5" was not requested');
     expect(page.document.querySelector('#problems')?.text).toContain('budget.limits.month');
+    const eve = await wallet.store.database
+      .selectFrom('accounts')
+      .select('id')
+      .where('email', '=', 'eve@example.com')
+      .executeTakeFirstOrThrow();
     expect(
       await wallet.store.database
         .selectFrom('grants')
         .select('id')
-        .where('client_id', '=', 'blog-assistant')
+        .where('account_id', '=', eve.id)
         .execute(),
-    ).toHaveLength(2);
+    ).toEqual([]);
   });
 
   it('returns access_denied to the app when the user denies', async () => {
