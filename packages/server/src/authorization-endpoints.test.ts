@@ -219,6 +219,23 @@ describe('revocation (RFC 7009) and introspection (RFC 7662)', () => {
     expect(introspection.authorization_details).toMatchObject([{ type: 'ai_allowance' }]);
   });
 
+  it('tells a public client nothing: it cannot prove it is the app', async () => {
+    const browser = await signedInUser('intro-public@example.com');
+    const tokens = await codeFlow(browser, publicClient, oauth.None(), publicRedirect);
+    const introspection = await oauth.processIntrospectionResponse(
+      as,
+      publicClient,
+      await oauth.introspectionRequest(
+        as,
+        publicClient,
+        oauth.None(),
+        String(tokens.refresh_token),
+        insecure,
+      ),
+    );
+    expect(introspection).toEqual({ active: false });
+  });
+
   it('revokes the grant when the app revokes its refresh token', async () => {
     const browser = await signedInUser('revoke@example.com');
     const tokens = await codeFlow(browser, publicClient, oauth.None(), publicRedirect);
@@ -523,5 +540,74 @@ describe('the provider-key vault', () => {
     });
     expect(page.status).toBe(400);
     expect(page.document.querySelector('#problem')?.text).toContain('give its base URL');
+  });
+});
+
+describe('accounts and pages', () => {
+  it('makes the first account on a fresh install the owner, and later ones members', async () => {
+    await using fresh = await startTestWallet();
+    for (const email of ['first@example.com', 'second@example.com']) {
+      const browser = new ScriptedBrowser(fresh.issuer);
+      const page = await browser.open(`${fresh.issuer}/signin`);
+      await browser.submit(page, 'form[action="/signup"]', { email, password: 'correct horse battery' });
+    }
+    const roles = await fresh.store.database
+      .selectFrom('accounts')
+      .select(['email', 'role'])
+      .orderBy('created_at')
+      .execute();
+    expect(roles.map((row) => row.role).sort()).toEqual(['member', 'owner']);
+    const duplicate = new ScriptedBrowser(fresh.issuer);
+    const page = await duplicate.open(`${fresh.issuer}/signin`);
+    const refused = await duplicate.submit(page, 'form[action="/signup"]', {
+      email: 'FIRST@example.com',
+      password: 'another password here',
+    });
+    expect(refused.status).toBe(400);
+  });
+
+  it('throttles repeated wrong passwords for an account', async () => {
+    await signedInUser('throttled@example.com');
+    const browser = new ScriptedBrowser(wallet.issuer);
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 6; attempt += 1) {
+      const page = await browser.open(`${wallet.issuer}/signin`);
+      statuses.push(
+        (
+          await browser.submit(page, 'form[action="/login"]', {
+            email: 'throttled@example.com',
+            password: 'wrong password!',
+          })
+        ).status,
+      );
+    }
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+    const page = await browser.open(`${wallet.issuer}/signin`);
+    const right = await browser.submit(page, 'form[action="/login"]', {
+      email: 'throttled@example.com',
+      password: 'correct horse battery',
+    });
+    expect(right.status).toBe(429);
+  });
+
+  it('serves the consent screen with a strict CSP that forbids framing', async () => {
+    const browser = await signedInUser('csp@example.com');
+    const { page } = await authorize(
+      browser,
+      as,
+      { client_id: publicClient.client_id, redirect_uri: publicRedirect },
+      {
+        resource: wallet.gateway,
+      },
+    );
+    expect(page.document.querySelector('#consent')).not.toBeNull();
+    const csp = page.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain('form-action');
+    expect(csp).toContain('http://127.0.0.1:5999');
+    expect(csp).not.toContain('unsafe-inline');
+    const headers = page;
+    expect(headers.headers.get('x-frame-options')).toBe('DENY');
   });
 });

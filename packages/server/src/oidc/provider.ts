@@ -103,7 +103,12 @@ export function createProvider(config: ServerConfig, dependencies: ProviderDepen
         enabled: true,
         allowedPolicy: (_context, client, token) => token.clientId === client.clientId,
       },
-      introspection: { enabled: true },
+      introspection: {
+        enabled: true,
+        // Only a confidential client can prove it is the app (spec TOK-5), and only about its own tokens.
+        allowedPolicy: (_context, client, token) =>
+          client.clientAuthMethod !== 'none' && token.clientId === client.clientId,
+      },
       registration: {
         enabled: config.registrationToken !== undefined,
         ...(config.registrationToken && { initialAccessToken: config.registrationToken }),

@@ -4,6 +4,7 @@ import { type HTMLElement, parse } from 'node-html-parser';
 export interface Page {
   url: string;
   status: number;
+  headers: Headers;
   html: string;
   document: HTMLElement;
 }
@@ -42,7 +43,13 @@ export class ScriptedBrowser {
         const next = new URL(location, target);
         if (next.origin !== new URL(this.home).origin) {
           this.leftTo = next;
-          return { url: next.href, status: response.status, html: '', document: parse('') };
+          return {
+            url: next.href,
+            status: response.status,
+            headers: response.headers,
+            html: '',
+            document: parse(''),
+          };
         }
         target = next;
         method = 'GET';
@@ -50,7 +57,13 @@ export class ScriptedBrowser {
         continue;
       }
       const html = await response.text();
-      return { url: target.href, status: response.status, html, document: parse(html) };
+      return {
+        url: target.href,
+        status: response.status,
+        headers: response.headers,
+        html,
+        document: parse(html),
+      };
     }
     throw new Error(`too many redirects from ${url}`);
   }
