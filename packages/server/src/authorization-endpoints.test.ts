@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { findGrant } from '@allowance/store';
 import { decodeJwt } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findGrant } from './grants/grants.js';
 import { authorize, discover, REQUESTED_ALLOWANCE } from './test-support/app-client.js';
 import { ScriptedBrowser } from './test-support/scripted-browser.js';
 import {

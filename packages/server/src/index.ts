@@ -14,4 +14,4 @@ export {
   type StaticClient,
 } from './config.js';
 export { createLogger, REDACTED_PATHS } from './logger.js';
-export { KNOWN_PROVIDERS, openCredential } from './vault/provider-credentials.js';
+export { KNOWN_PROVIDERS } from './vault/provider-credentials.js';

@@ -2,7 +2,22 @@
  * The wallet's persistent state through Kysely: schema, migrations, and the atomic budget
  * operations the gateway and the authorization server share.
  */
+export {
+  type ConfiguredProvider,
+  configuredProviders,
+  credentialSealContext,
+  openCredential,
+} from './credentials.js';
 export { type Executor, openStore, type Store, type StoreLocation } from './database.js';
+export {
+  createGrant,
+  findGrant,
+  findRememberedGrant,
+  type GrantRecord,
+  listGrants,
+  newGrantId,
+  revokeGrant,
+} from './grants.js';
 export { loadMasterKey, type MasterKeySource } from './master-key.js';
 export {
   type Hold,
@@ -16,3 +31,4 @@ export {
 } from './reservations.js';
 export type * from './schema.js';
 export { createSealer, generateMasterKey, type Sealer } from './sealing.js';
+export { type WalletSettings, walletSettings } from './wallet-settings.js';

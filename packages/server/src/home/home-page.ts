@@ -1,4 +1,4 @@
-import type { GrantRecord } from '../grants/grants.js';
+import type { GrantRecord } from '@allowance/store';
 import { html, type SafeHtml } from '../pages/html.js';
 import { layout } from '../pages/layout.js';
 import type { CredentialSummary } from '../vault/provider-credentials.js';

@@ -1,9 +1,9 @@
 import type { Sealer, Store } from '@allowance/store';
+import { findGrant, listGrants, revokeGrant } from '@allowance/store';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { LoginThrottle } from '../accounts/login-throttle.js';
 import type { ServerConfig } from '../config.js';
-import { findGrant, listGrants, revokeGrant } from '../grants/grants.js';
 import { loginPage } from '../interactions/login-page.js';
 import { authenticate, type SessionCookies } from '../interactions/sign-in.js';
 import { csrfField, csrfValid } from '../pages/csrf.js';

@@ -1,16 +1,15 @@
 import { type AiAllowance, aiAllowanceSchema, narrow } from '@allowance/protocol';
 import type { Store } from '@allowance/store';
+import { createGrant, findRememberedGrant, newGrantId, walletSettings } from '@allowance/store';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { LoginThrottle } from '../accounts/login-throttle.js';
 import type { ServerConfig } from '../config.js';
-import { createGrant, findRememberedGrant, newGrantId } from '../grants/grants.js';
 import { csrfField, csrfValid } from '../pages/csrf.js';
 import { readForm } from '../pages/form-body.js';
 import { pageSecurityHeaders } from '../pages/security-headers.js';
 import { listCredentials } from '../vault/provider-credentials.js';
-import { walletSettings } from '../wallet/wallet-settings.js';
 import { approvalFromForm } from './approval-form.js';
 import { type ClientDescription, consentPage } from './consent-page.js';
 import { loginPage } from './login-page.js';

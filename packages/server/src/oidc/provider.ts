@@ -1,10 +1,10 @@
 import { createHmac } from 'node:crypto';
 import { AI_ALLOWANCE_TYPE, PERIODS, PROTOCOL_VERSION } from '@allowance/protocol';
 import type { Store } from '@allowance/store';
+import { findGrant, revokeGrant } from '@allowance/store';
 import type { JWK } from 'jose';
 import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { ServerConfig } from '../config.js';
-import { findGrant, revokeGrant } from '../grants/grants.js';
 import { KNOWN_PROVIDERS } from '../vault/provider-credentials.js';
 import { validateAllowanceRequest } from './allowance-request.js';
 import { deviceFlowPages } from './device-pages.js';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Sealer, Store } from '@allowance/store';
+import { credentialSealContext, type Sealer, type Store } from '@allowance/store';
 import { z } from 'zod';
 
 /** The providers the wallet knows how to reach without being told a base URL. */
@@ -36,8 +36,6 @@ export interface CredentialSummary {
   updatedAt: number;
 }
 
-const sealContext = (accountId: string, providerId: string) => `provider-key:${accountId}:${providerId}`;
-
 /**
  * Stores (or replaces) a provider key, sealed with AES-256-GCM under the master key and bound to
  * this account and provider. Only the last four characters are kept in clear, for display.
@@ -69,7 +67,7 @@ export async function saveCredential(
     api,
     base_url: baseUrl,
     label: label || known?.label || providerId,
-    sealed_key: sealer.seal(apiKey, sealContext(accountId, providerId)),
+    sealed_key: sealer.seal(apiKey, credentialSealContext(accountId, providerId)),
     key_last_four: apiKey.slice(-4),
     updated_at: now,
   };
@@ -120,25 +118,4 @@ export async function deleteCredential(
     .where('provider_id', '=', providerId)
     .executeTakeFirst();
   return Number(result.numDeletedRows) === 1;
-}
-
-/** The decrypted key for one provider: for the gateway's forward step only, never for a response. */
-export async function openCredential(
-  store: Store,
-  sealer: Sealer,
-  accountId: string,
-  providerId: string,
-): Promise<{ apiKey: string; baseUrl: string; api: 'openai' | 'anthropic' } | undefined> {
-  const row = await store.database
-    .selectFrom('provider_credentials')
-    .select(['sealed_key', 'base_url', 'api'])
-    .where('account_id', '=', accountId)
-    .where('provider_id', '=', providerId)
-    .executeTakeFirst();
-  if (!row) return undefined;
-  return {
-    apiKey: sealer.unseal(row.sealed_key, sealContext(accountId, providerId)),
-    baseUrl: row.base_url,
-    api: row.api,
-  };
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ApprovedAiAllowance, GrantStatus } from '@allowance/protocol';
-import type { Store } from '@allowance/store';
+import type { Store } from './database.js';
 
 /** The wallet's record of what a user allowed an app: the unit of revocation. */
 export interface GrantRecord {

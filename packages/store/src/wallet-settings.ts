@@ -1,5 +1,5 @@
 import { DEFAULT_PRICES, type PriceTable, priceTableSchema } from '@allowance/protocol';
-import type { Store } from '@allowance/store';
+import type { Store } from './database.js';
 
 /** One account's wallet settings, with the price table already merged over the defaults. */
 export interface WalletSettings {
