@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { findGrant } from '@allowance/store';
+import { ScriptedBrowser } from '@allowance/testing';
 import { decodeJwt } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorize, discover, REQUESTED_ALLOWANCE } from './test-support/app-client.js';
-import { ScriptedBrowser } from './test-support/scripted-browser.js';
 import {
   CONFIDENTIAL_CLIENT,
   DEVICE_CLIENT,

@@ -1,10 +1,10 @@
 import { accessTokenClaimsSchema, accessTokenHeaderSchema } from '@allowance/protocol';
 import { findGrant } from '@allowance/store';
+import { ScriptedBrowser } from '@allowance/testing';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorize, discover, REQUESTED_ALLOWANCE } from './test-support/app-client.js';
-import { ScriptedBrowser } from './test-support/scripted-browser.js';
 import { PUBLIC_CLIENT, startTestWallet, type TestWallet } from './test-support/test-wallet.js';
 
 const insecure = { [oauth.allowInsecureRequests]: true } as const;

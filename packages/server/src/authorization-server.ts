@@ -1,6 +1,7 @@
 import { hkdfSync } from 'node:crypto';
 import type { Server } from 'node:http';
 import { createSealer, type Store } from '@allowance/store';
+import type { JWK } from 'jose';
 import Koa, { type Context, type Next } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
@@ -33,6 +34,8 @@ export interface AuthorizationServer extends AsyncDisposable {
   readonly config: ServerConfig;
   readonly app: Koa;
   readonly provider: Provider;
+  /** The public signing keys, as published at /jwks: a gateway in the same process verifies with these. */
+  readonly publicKeys: { keys: JWK[] };
   /** Serves requests the gateway does not: mount it as the fallback of a combined server. */
   callback(): ReturnType<Koa['callback']>;
   listen(port: number, host?: string): Promise<Server>;
@@ -117,10 +120,16 @@ export async function createAuthorizationServer(
       ),
     );
   };
+  const publicKeys = {
+    keys: signingKeys.map(
+      ({ kty, crv, x, y, n, e, kid, alg, use }) => ({ kty, crv, x, y, n, e, kid, alg, use }) as JWK,
+    ),
+  };
   return {
     config,
     app,
     provider,
+    publicKeys,
     callback: () => app.callback(),
     listen: (port, host = '127.0.0.1') =>
       new Promise((resolve, reject) => {

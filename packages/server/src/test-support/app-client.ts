@@ -1,5 +1,5 @@
+import type { ScriptedBrowser } from '@allowance/testing';
 import * as oauth from 'oauth4webapi';
-import type { ScriptedBrowser } from './scripted-browser.js';
 
 /** The request a test app makes: the blog assistant's allowance. */
 export const REQUESTED_ALLOWANCE = {
