@@ -1,0 +1,47 @@
+import { z } from 'zod';
+
+/** Every option of the gateway, with its default; validated once at start-up, then frozen. */
+export const gatewayConfigSchema = z.object({
+  /** The gateway's public base URL: the RFC 8707 resource and the token audience (`G`). */
+  resource: z.url().refine((value) => !value.endsWith('/'), 'must not end with a slash'),
+  /** The authorization server's issuer identifier, whose JWKS signs the access tokens. */
+  issuer: z.url(),
+  /** Where to fetch the issuer's keys; default `{issuer}/jwks`. */
+  jwksUri: z.url().optional(),
+  /** Largest request body accepted, in bytes. */
+  maxBodyBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(4 * 1024 * 1024),
+  /** Output cap sent upstream when neither the app nor the grant sets one. */
+  defaultMaxOutputTokens: z.number().int().positive().default(4096),
+  /** After how long an unsettled reservation counts as orphaned by a crash. */
+  reservationDeadlineSeconds: z.number().int().positive().default(600),
+  /** Timeouts for every upstream call. */
+  upstreamConnectTimeoutMs: z.number().int().positive().default(10_000),
+  upstreamHeadersTimeoutMs: z.number().int().positive().default(120_000),
+  upstreamBodyTimeoutMs: z.number().int().positive().default(120_000),
+  /** Clock leeway for `exp`, `nbf` and `iat`, in seconds. */
+  clockToleranceSeconds: z.number().int().min(0).max(300).default(30),
+  /** Trust X-Forwarded-For from these proxy addresses (none by default). */
+  trustedProxies: z.array(z.string()).default([]),
+});
+
+/** Gateway options as given. */
+export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
+
+/** Gateway options, validated, with defaults. */
+export type GatewayConfig = Readonly<z.output<typeof gatewayConfigSchema> & { jwksUri: string }>;
+
+/** Validates options once; a bad option fails with its dotted path. */
+export function resolveGatewayConfig(input: GatewayConfigInput): GatewayConfig {
+  const parsed = gatewayConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    );
+    throw new Error(`Invalid gateway configuration:\n  ${problems.join('\n  ')}`);
+  }
+  return Object.freeze({ ...parsed.data, jwksUri: parsed.data.jwksUri ?? `${parsed.data.issuer}/jwks` });
+}

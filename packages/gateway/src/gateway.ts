@@ -1,0 +1,374 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type AccessTokenClaims, type ApiFamily, modelAllowed, resolveTarget } from '@allowance/protocol';
+import { createSealer, openCredential, recoverStaleReservations, type Store } from '@allowance/store';
+import type { JWTVerifyGetKey } from 'jose';
+import type { Logger } from 'pino';
+import { allowanceStatus } from './allowance-status.js';
+import { type GatewayConfig, type GatewayConfigInput, resolveGatewayConfig } from './config.js';
+import { createDpopVerifier, memoryReplayCache } from './dpop/index.js';
+import { GatewayError } from './gateway-error.js';
+import { asGatewayError, readJsonBody, sendError, sendJson } from './http-io.js';
+import { listModels } from './list-models.js';
+import { type GrantContext, loadGrant } from './load-grant.js';
+import { meteredCall } from './metered-call.js';
+import type { MeteredEndpoint } from './plan-call.js';
+import { RateLimiter } from './rate-limit.js';
+import { validateRequestBody } from './request-bodies.js';
+import { createUpstream, type Upstream } from './upstream/index.js';
+import { createTokenVerifier, presentedToken } from './verify-token.js';
+
+/** What the gateway is built from. */
+export interface GatewayOptions {
+  config: GatewayConfigInput;
+  store: Store;
+  /** The wallet's master key, to open provider keys at the forward step. */
+  masterKey: Uint8Array;
+  logger: Logger;
+  /** Where token signing keys come from; default: the issuer's JWKS over HTTP. */
+  keys?: JWTVerifyGetKey;
+  upstream?: Upstream;
+  now?: () => number;
+}
+
+/** A gateway ready to serve: a node:http request handler. */
+export interface Gateway extends AsyncDisposable {
+  readonly config: GatewayConfig;
+  /** Answers a request if it is the gateway's; returns false when the path is not. */
+  handle(request: IncomingMessage, response: ServerResponse): boolean;
+  close(): Promise<void>;
+}
+
+interface Route {
+  method: 'GET' | 'POST';
+  family: ApiFamily | 'either';
+  endpoint: MeteredEndpoint | 'models' | 'allowance' | 'count_tokens';
+}
+
+const ROUTES: Record<string, Route> = {
+  '/v1/chat/completions': { method: 'POST', family: 'openai', endpoint: 'chat.completions' },
+  '/v1/embeddings': { method: 'POST', family: 'openai', endpoint: 'embeddings' },
+  '/v1/messages': { method: 'POST', family: 'anthropic', endpoint: 'messages' },
+  '/v1/messages/count_tokens': { method: 'POST', family: 'anthropic', endpoint: 'count_tokens' },
+  '/v1/models': { method: 'GET', family: 'either', endpoint: 'models' },
+  '/v1/allowance': { method: 'GET', family: 'either', endpoint: 'allowance' },
+};
+
+const CORS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-headers':
+    'authorization, content-type, dpop, x-api-key, anthropic-version, anthropic-beta, allowance-provider, allowance-confirmation',
+  'access-control-allow-methods': 'GET, POST, OPTIONS',
+  'access-control-expose-headers':
+    'allowance-cost, allowance-remaining, allowance-currency, allowance-call, www-authenticate, dpop-nonce, retry-after',
+  'access-control-max-age': '600',
+};
+
+/**
+ * Builds the gateway (spec 05-gateway): OpenAI- and Anthropic-compatible endpoints under the
+ * resource's path, each call going verify → check → reserve → forward → settle. Settles
+ * reservations a crash left behind before serving.
+ */
+export async function createGateway(options: GatewayOptions): Promise<Gateway> {
+  const config = resolveGatewayConfig(options.config);
+  const now = options.now ?? Date.now;
+  const { store, logger } = options;
+  const sealer = createSealer(options.masterKey);
+  const verifyToken = createTokenVerifier(config, { ...(options.keys && { keys: options.keys }), now });
+  const verifyProof = createDpopVerifier({ replayCache: memoryReplayCache({ now }), now });
+  const upstream =
+    options.upstream ??
+    createUpstream({
+      connectTimeoutMs: config.upstreamConnectTimeoutMs,
+      headersTimeoutMs: config.upstreamHeadersTimeoutMs,
+      bodyTimeoutMs: config.upstreamBodyTimeoutMs,
+    });
+  const rateLimiter = new RateLimiter(now);
+  const base = new URL(config.resource);
+  const basePath = base.pathname.replace(/\/$/, '');
+  const resourceMetadataUrl = `${base.origin}/.well-known/oauth-protected-resource${basePath}`;
+  const metered = {
+    store,
+    sealer,
+    upstream,
+    defaultMaxOutputTokens: config.defaultMaxOutputTokens,
+    reservationDeadlineMs: config.reservationDeadlineSeconds * 1000,
+    now,
+  };
+
+  // A reservation past its deadline belongs to a call whose gateway died (this one before a
+  // restart, or another replica): settle it at its full amount, at start and then periodically.
+  const recover = async () => {
+    const recovered = await recoverStaleReservations(store, now());
+    if (recovered > 0)
+      logger.warn({ recovered }, 'settled reservations left open by a crash, at their full reserved amount');
+  };
+  await recover();
+  const sweeper = setInterval(
+    () => {
+      recover().catch((error: unknown) =>
+        logger.error({ error: String(error) }, 'could not settle stale reservations'),
+      );
+    },
+    Math.min(60_000, config.reservationDeadlineSeconds * 1000),
+  );
+  sweeper.unref();
+
+  /** Steps 2 to 4: the token, its DPoP proof when it is bound, and its grant as stored now. */
+  const authenticate = async (
+    request: IncomingMessage,
+    route: Route,
+    url: URL,
+    dpop: { used: boolean },
+  ): Promise<{ claims: AccessTokenClaims; context: GrantContext }> => {
+    let presented: ReturnType<typeof presentedToken>;
+    try {
+      presented = presentedToken(request.headers, route.family !== 'openai');
+    } catch {
+      throw new GatewayError('invalid_token', 'The Authorization header is malformed.', {
+        challengeError: 'invalid_token',
+      });
+    }
+    if (!presented)
+      throw new GatewayError(
+        'token_required',
+        'Send the access token from your Allowance wallet as the API key.',
+      );
+    dpop.used = presented.scheme === 'DPoP';
+    const claims = await verifyToken(presented.token);
+    const thumbprint = claims.cnf?.jkt;
+    if (thumbprint) {
+      dpop.used = true;
+      if (presented.scheme !== 'DPoP') {
+        throw new GatewayError(
+          'invalid_dpop_proof',
+          'This token is DPoP-bound: send it with the DPoP scheme and a proof.',
+        );
+      }
+      const proofHeader = request.headers.dpop;
+      const outcome = await verifyProof({
+        proofs:
+          proofHeader === undefined
+            ? []
+            : Array.isArray(proofHeader)
+              ? proofHeader
+              : proofHeader.split(/\s*,\s*/),
+        method: request.method ?? 'GET',
+        url: `${base.origin}${url.pathname}`,
+        accessToken: presented.token,
+        expectedThumbprint: thumbprint,
+      });
+      if (!outcome.ok) {
+        throw new GatewayError(outcome.error, outcome.description, {
+          ...(outcome.nonce && { headers: { 'dpop-nonce': outcome.nonce } }),
+        });
+      }
+    } else if (presented.scheme === 'DPoP') {
+      throw new GatewayError(
+        'invalid_token',
+        'This token is not DPoP-bound: send it with the Bearer scheme.',
+        {
+          challengeError: 'invalid_token',
+        },
+      );
+    }
+    return { claims, context: await loadGrant(store, claims, now()) };
+  };
+
+  const serve = async (
+    request: IncomingMessage,
+    response: ServerResponse,
+    route: Route,
+    url: URL,
+    dpop: { used: boolean },
+  ) => {
+    const family: ApiFamily =
+      route.family === 'either'
+        ? request.headers['anthropic-version']
+          ? 'anthropic'
+          : 'openai'
+        : route.family;
+    const body = route.method === 'POST' ? await readJsonBody(request, config.maxBodyBytes) : undefined;
+    const valid =
+      body === undefined
+        ? undefined
+        : validateRequestBody(route.endpoint as MeteredEndpoint | 'count_tokens', body);
+    const { context } = await authenticate(request, route, url, dpop);
+
+    if (route.endpoint === 'allowance')
+      return sendJson(response, 200, await allowanceStatus(store, context, new Date(now())), CORS);
+    if (route.endpoint === 'models')
+      return sendJson(response, 200, listModels(context, family === 'anthropic'), CORS);
+
+    const perMinute = context.grant.details.rate?.requests_per_minute;
+    if (perMinute !== undefined) {
+      const wait = rateLimiter.take(context.grant.id, perMinute);
+      if (wait > 0) {
+        throw new GatewayError(
+          'rate_limited',
+          `This app may make ${perMinute} calls a minute. Retry after the given time.`,
+          {
+            headers: { 'retry-after': String(Math.max(1, Math.ceil(wait / 1000))) },
+          },
+        );
+      }
+    }
+    const providerHeader =
+      typeof request.headers['allowance-provider'] === 'string'
+        ? request.headers['allowance-provider']
+        : undefined;
+    const passHeaders: Record<string, string> = {};
+    for (const name of ['anthropic-version', 'anthropic-beta']) {
+      const value = request.headers[name];
+      if (typeof value === 'string') passHeaders[name] = value;
+    }
+    const abort = new AbortController();
+    response.once('close', () => {
+      if (!response.writableFinished) abort.abort();
+    });
+
+    if (route.endpoint === 'count_tokens') {
+      return countTokens(
+        context,
+        valid as Record<string, unknown>,
+        providerHeader,
+        passHeaders,
+        abort.signal,
+        response,
+      );
+    }
+    for (const [name, value] of Object.entries(CORS)) response.setHeader(name, value);
+    await meteredCall(
+      metered,
+      context,
+      {
+        endpoint: route.endpoint,
+        family,
+        body: valid as Record<string, unknown>,
+        providerHeader,
+        passHeaders,
+        signal: abort.signal,
+      },
+      response,
+    );
+  };
+
+  /** `POST /v1/messages/count_tokens`: the provider counts, free; only the grant's provider and model checks apply. */
+  const countTokens = async (
+    context: GrantContext,
+    body: Record<string, unknown>,
+    providerHeader: string | undefined,
+    passHeaders: Record<string, string>,
+    signal: AbortSignal,
+    response: ServerResponse,
+  ) => {
+    const resolved = resolveTarget({
+      model: String(body.model),
+      providerHeader,
+      endpoint: 'anthropic',
+      granted: context.grant.details.providers,
+      providers: context.providers.map((provider) => ({ id: provider.providerId, api: provider.api })),
+      serves: (providerId, model) => Object.hasOwn(context.wallet.prices[providerId] ?? {}, model),
+    });
+    if (!resolved.ok) throw new GatewayError(resolved.refusal.code, resolved.refusal.message);
+    if (!modelAllowed(context.grant.details, resolved.target)) {
+      throw new GatewayError(
+        'model_not_allowed',
+        `The grant does not allow model "${resolved.target.model}".`,
+      );
+    }
+    const credential = await openCredential(store, sealer, context.grant.accountId, resolved.target.provider);
+    if (!credential)
+      throw new GatewayError(
+        'provider_unavailable',
+        `The wallet has no key for "${resolved.target.provider}".`,
+      );
+    const result = await upstream.call({
+      endpoint: 'messages.count_tokens',
+      target: {
+        providerId: resolved.target.provider,
+        api: credential.api,
+        baseUrl: credential.baseUrl,
+        apiKey: credential.apiKey,
+      },
+      body: { ...body, model: resolved.target.model },
+      stream: false,
+      appWantsUsage: false,
+      headers: passHeaders,
+      signal,
+    });
+    if (!result.ok) throw new GatewayError('upstream_error', 'The provider could not count the tokens.');
+    response.writeHead(result.status, { 'content-type': 'application/json', ...CORS });
+    response.end(result.body);
+  };
+
+  const handle = (request: IncomingMessage, response: ServerResponse): boolean => {
+    const url = new URL(request.url ?? '/', 'http://gateway.invalid');
+    if (request.method === 'GET' && url.pathname === `/.well-known/oauth-protected-resource${basePath}`) {
+      sendJson(
+        response,
+        200,
+        {
+          resource: config.resource,
+          authorization_servers: [config.issuer],
+          bearer_methods_supported: ['header'],
+          dpop_signing_alg_values_supported: ['ES256', 'EdDSA'],
+          authorization_details_types_supported: ['ai_allowance'],
+          resource_name: 'Allowance gateway',
+          allowance_endpoint: `${config.resource}/v1/allowance`,
+        },
+        CORS,
+      );
+      return true;
+    }
+    if (basePath !== '' && url.pathname !== basePath && !url.pathname.startsWith(`${basePath}/`))
+      return false;
+    const path = url.pathname.slice(basePath.length);
+    const route = ROUTES[path];
+    const family: ApiFamily =
+      path.startsWith('/v1/messages') || request.headers['anthropic-version'] ? 'anthropic' : 'openai';
+    const dpop = { used: false };
+    const challenge = () => ({ resourceMetadataUrl, dpop: dpop.used });
+    if (request.method === 'OPTIONS') {
+      response.writeHead(204, CORS);
+      response.end();
+      return true;
+    }
+    if (!route) {
+      sendError(
+        response,
+        family,
+        new GatewayError('not_found', `No endpoint ${path} on this gateway.`),
+        challenge(),
+      );
+      return true;
+    }
+    if (request.method !== route.method) {
+      sendError(
+        response,
+        family,
+        new GatewayError('method_not_allowed', `${path} takes ${route.method}.`, {
+          headers: { allow: route.method },
+        }),
+        challenge(),
+      );
+      return true;
+    }
+    serve(request, response, route, url, dpop).catch((error: unknown) => {
+      const refusal = asGatewayError(error);
+      if (refusal.code === 'internal_error')
+        logger.error({ error: String(error), path }, 'gateway request failed');
+      for (const [name, value] of Object.entries(CORS))
+        if (!response.headersSent) response.setHeader(name, value);
+      sendError(response, family, refusal, challenge());
+      // A body the app is still sending must not keep the socket busy after a refusal.
+      request.resume();
+    });
+    return true;
+  };
+
+  const close = async () => {
+    clearInterval(sweeper);
+    await upstream.close();
+  };
+  return { config, handle, close, [Symbol.asyncDispose]: close };
+}

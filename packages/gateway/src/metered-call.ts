@@ -1,0 +1,219 @@
+import { randomBytes } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import { type ApiFamily, formatMoney, type Usage } from '@allowance/protocol';
+import { openCredential, type Sealer, type Store } from '@allowance/store';
+import { GatewayError } from './gateway-error.js';
+import type { GrantContext } from './load-grant.js';
+import { type CallPlan, type MeteredEndpoint, planCall, rewriteBody } from './plan-call.js';
+import { holdsFor, reserveBudget } from './reserve-budget.js';
+import { billingHeaders, settleCall } from './settle-call.js';
+import type { Upstream, UpstreamFailure } from './upstream/index.js';
+
+/** What a metered call needs from the gateway around it. */
+export interface MeteredCallDependencies {
+  store: Store;
+  sealer: Sealer;
+  upstream: Upstream;
+  defaultMaxOutputTokens: number;
+  reservationDeadlineMs: number;
+  now: () => number;
+}
+
+const NO_USAGE: Usage = { inputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0, outputTokens: 0 };
+
+/**
+ * A model call through the gateway, after the token and the grant were verified: plan (provider,
+ * model, caps, worst case) → reserve → forward with the user's key → settle → answer with the
+ * cost. A refusal before forwarding is thrown as a {@link GatewayError} and nothing is held.
+ */
+export async function meteredCall(
+  dependencies: MeteredCallDependencies,
+  context: GrantContext,
+  request: {
+    endpoint: MeteredEndpoint;
+    family: ApiFamily;
+    body: Record<string, unknown>;
+    providerHeader: string | undefined;
+    passHeaders: Record<string, string>;
+    signal: AbortSignal;
+  },
+  response: ServerResponse,
+): Promise<void> {
+  const startedAt = dependencies.now();
+  const { grant, wallet } = context;
+  const plan = planCall(context, request.endpoint, request.family, request.body, {
+    providerHeader: request.providerHeader,
+    defaultMaxOutputTokens: dependencies.defaultMaxOutputTokens,
+    now: new Date(startedAt),
+  });
+  if (plan.needsConfirmation) {
+    throw new GatewayError(
+      'confirmation_required',
+      `This call could cost up to ${formatMoney(plan.worstCaseMicros ?? 0)} ${wallet.currency}, above the ${grant.details.confirm_above?.amount} ${wallet.currency} the user asked to confirm.`,
+    );
+  }
+  const credential = await openCredential(
+    dependencies.store,
+    dependencies.sealer,
+    grant.accountId,
+    plan.target.provider,
+  );
+  if (!credential)
+    throw new GatewayError('provider_unavailable', `The wallet has no key for "${plan.target.provider}".`);
+
+  const callId = `call_${randomBytes(12).toString('base64url')}`;
+  const worst = { moneyMicros: plan.worstCaseMicros, tokens: plan.inputTokens + plan.maxOutputTokens };
+  const holds = holdsFor(grant, wallet, worst, new Date(startedAt));
+  await reserveBudget(
+    dependencies.store,
+    { id: callId, grant, providerId: plan.target.provider, model: plan.target.model },
+    holds,
+    worst,
+    wallet.currency,
+    startedAt,
+    dependencies.reservationDeadlineMs,
+  );
+
+  const settle = (
+    usage: Usage,
+    status: 'ok' | 'error' | 'aborted',
+    httpStatus: number,
+    errorCode: string | null,
+  ) =>
+    settleCall(dependencies.store, {
+      id: callId,
+      holds,
+      price: plan.price,
+      usage,
+      status,
+      httpStatus,
+      errorCode,
+      startedAt,
+      now: dependencies.now(),
+    });
+
+  const stream = request.body.stream === true && request.endpoint !== 'embeddings';
+  const call = {
+    endpoint: request.endpoint,
+    target: {
+      providerId: plan.target.provider,
+      api: credential.api,
+      baseUrl: credential.baseUrl,
+      apiKey: credential.apiKey,
+    },
+    body: rewriteBody(request.endpoint, request.body, plan, grant.details.retention),
+    stream,
+    appWantsUsage:
+      (request.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true,
+    headers: request.passHeaders,
+    signal: request.signal,
+  };
+  const priced = plan.price !== undefined;
+  const common = { 'allowance-call': callId };
+
+  if (!stream) {
+    const result = await dependencies.upstream.call(call);
+    if (!result.ok) {
+      await settle(NO_USAGE, 'error', result.failure.status ?? 502, result.failure.kind);
+      return answerFailure(result.failure, response);
+    }
+    const usage = result.usage ?? estimatedUsage(plan, 0);
+    const billing = await settle(usage, 'ok', result.status, null);
+    response.writeHead(result.status, {
+      'content-type': 'application/json',
+      ...common,
+      ...billingHeaders(billing, wallet.currency, priced),
+    });
+    response.end(result.body);
+    return;
+  }
+
+  let started = false;
+  const result = await dependencies.upstream.stream(call, {
+    start(status, headers) {
+      started = true;
+      response.writeHead(status, { ...headers, ...common, 'allowance-currency': wallet.currency });
+    },
+    write: (chunk) => response.write(chunk),
+    drained: () => new Promise<void>((resolve) => response.once('drain', resolve)),
+  });
+  if (result.failure && !started) {
+    await settle(NO_USAGE, 'error', result.failure.status ?? 502, result.failure.kind);
+    return answerFailure(result.failure, response);
+  }
+  // A stream that ended early (the app left, or the provider dropped it) is billed for what was
+  // produced, never zero when anything was delivered (spec MTR-22, MTR-24).
+  const usage =
+    result.usage && result.completed
+      ? result.usage
+      : mergeUsage(
+          result.usage,
+          estimatedUsage(plan, Math.max(result.outputTokensFromText, result.deliveredAnyOutput ? 1 : 0)),
+        );
+  const status = result.completed ? 'ok' : result.clientAborted ? 'aborted' : 'error';
+  const billing = await settle(
+    usage,
+    status,
+    200,
+    result.completed ? null : result.clientAborted ? 'client_disconnected' : 'upstream_dropped',
+  );
+  if (!response.writableEnded && !response.destroyed) {
+    const remaining =
+      billing.remainingMicros === undefined ? '' : ` remaining=${formatMoney(billing.remainingMicros)}`;
+    response.end(priced ? `: allowance-cost=${formatMoney(billing.costMicros)}${remaining}\n\n` : undefined);
+  }
+}
+
+/** Usage when the provider reported none: the input estimate as uncached input, and the output counted. */
+function estimatedUsage(plan: CallPlan, outputTokens: number): Usage {
+  return {
+    inputTokens: plan.inputTokens,
+    cachedInputTokens: 0,
+    cacheWriteTokens: 0,
+    outputTokens: Math.min(outputTokens, plan.maxOutputTokens),
+  };
+}
+
+/** The provider's own figures where it gave them, the counted ones where it did not. */
+function mergeUsage(reported: Usage | undefined, counted: Usage): Usage {
+  if (!reported) return counted;
+  return {
+    inputTokens:
+      reported.inputTokens + reported.cachedInputTokens + reported.cacheWriteTokens > 0
+        ? reported.inputTokens
+        : counted.inputTokens,
+    cachedInputTokens: reported.cachedInputTokens,
+    cacheWriteTokens: reported.cacheWriteTokens,
+    outputTokens: Math.max(reported.outputTokens, counted.outputTokens),
+  };
+}
+
+/**
+ * A provider failure as the app sees it (spec 05-gateway): its rate limit passes through as 429,
+ * its refusal of the wallet's key is the wallet's problem (502), a timeout is 504, and the rest
+ * is 502, all thrown as refusals; only a provider's own 4xx about the request (a bad parameter)
+ * is relayed unchanged, since the app must see what it got wrong.
+ */
+function answerFailure(failure: UpstreamFailure, response: ServerResponse): void {
+  if (failure.kind === 'timeout')
+    throw new GatewayError('upstream_timeout', 'The provider did not answer in time. Nothing was billed.');
+  const status = failure.kind === 'status' ? failure.status : undefined;
+  if (status === 429) {
+    const retryAfter = Math.max(1, Math.ceil(Number(failure.retryAfter ?? 1)) || 1);
+    throw new GatewayError('rate_limited', 'The provider is rate limiting this wallet. Retry later.', {
+      headers: { 'retry-after': String(retryAfter) },
+    });
+  }
+  if (status === 401 || status === 403) {
+    throw new GatewayError(
+      'upstream_error',
+      'The provider refused the wallet’s key. The wallet owner should check it.',
+    );
+  }
+  if (status !== undefined && status >= 400 && status < 500) {
+    response.writeHead(status, { 'content-type': 'application/json' });
+    response.end(JSON.stringify(failure.body ?? {}));
+    return;
+  }
+  throw new GatewayError('upstream_error', 'The provider failed. Nothing was billed.');
+}

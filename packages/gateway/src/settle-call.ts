@@ -1,0 +1,87 @@
+import { costOf, formatMoney, type ResolvedPrice, type Usage } from '@allowance/protocol';
+import { type Hold, type LedgerTable, type Store, settle } from '@allowance/store';
+
+/** What the app is told after a metered call. */
+export interface Billing {
+  costMicros: number;
+  /** Smallest money left across the grant's money limits after this call, if it has any. */
+  remainingMicros: number | undefined;
+}
+
+/**
+ * Settles a call (spec 06-metering §6.5): replaces its reservation with the cost of the usage
+ * the provider reported (or, when it reported none, what was counted), bills at most what was
+ * reserved, writes the ledger row, and reads what is left.
+ */
+export async function settleCall(
+  store: Store,
+  call: {
+    id: string;
+    holds: Hold[];
+    price: ResolvedPrice | undefined;
+    usage: Usage;
+    status: LedgerTable['status'];
+    httpStatus: number;
+    errorCode: string | null;
+    startedAt: number;
+    now: number;
+  },
+): Promise<Billing> {
+  const costMicros = call.price ? costOf(call.price, call.usage) : 0;
+  const tokens =
+    call.usage.inputTokens +
+    call.usage.cachedInputTokens +
+    call.usage.cacheWriteTokens +
+    call.usage.outputTokens;
+  const settled = await settle(store, {
+    reservationId: call.id,
+    moneyMicros: costMicros,
+    tokens,
+    ledger: {
+      input_tokens: call.usage.inputTokens,
+      cached_input_tokens: call.usage.cachedInputTokens,
+      cache_write_tokens: call.usage.cacheWriteTokens,
+      output_tokens: call.usage.outputTokens,
+      status: call.status,
+      http_status: call.httpStatus,
+      error_code: call.errorCode,
+      latency_ms: call.now - call.startedAt,
+      started_at: call.startedAt,
+      ended_at: call.now,
+    },
+  });
+  return {
+    costMicros: settled?.billedMicros ?? costMicros,
+    remainingMicros: await remainingMoney(store, call.holds),
+  };
+}
+
+/** The least money left across the grant's money holds (not the wallet cap, which apps do not see). */
+export async function remainingMoney(store: Store, holds: Hold[]): Promise<number | undefined> {
+  const money = holds.filter((hold) => hold.kind === 'money' && !hold.subject.startsWith('wallet:'));
+  if (money.length === 0) return undefined;
+  let least = Number.POSITIVE_INFINITY;
+  for (const hold of money) {
+    const row = await store.database
+      .selectFrom('usage_counters')
+      .select(['cap', 'spent', 'reserved'])
+      .where('subject', '=', hold.subject)
+      .where('kind', '=', 'money')
+      .where('period_key', '=', hold.periodKey)
+      .executeTakeFirst();
+    const left = row ? Number(row.cap) - Number(row.spent) - Number(row.reserved) : hold.cap;
+    least = Math.min(least, Math.max(0, left));
+  }
+  return least;
+}
+
+/** The metering headers of a call's response (spec GW: Allowance-Cost, Allowance-Remaining, Allowance-Currency). */
+export function billingHeaders(billing: Billing, currency: string, priced: boolean): Record<string, string> {
+  return {
+    'allowance-currency': currency,
+    ...(priced && { 'allowance-cost': formatMoney(billing.costMicros) }),
+    ...(billing.remainingMicros !== undefined && {
+      'allowance-remaining': formatMoney(billing.remainingMicros),
+    }),
+  };
+}

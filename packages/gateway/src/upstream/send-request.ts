@@ -1,0 +1,46 @@
+import type { Dispatcher } from 'undici';
+import type { CallScope } from './call-scope.js';
+import { classifyError } from './classify-error.js';
+import type { UpstreamTarget } from './upstream-call.js';
+import type { UpstreamFailure } from './upstream-failure.js';
+import type { UpstreamRequest } from './upstream-request.js';
+
+/** The time limits of one request. */
+export interface RequestTimeouts {
+  headersTimeoutMs: number;
+  bodyTimeoutMs: number;
+}
+
+/** The provider's response head with its unread body, or why there is none. */
+export type SendOutcome =
+  | { ok: true; response: Dispatcher.ResponseData }
+  | { ok: false; failure: UpstreamFailure };
+
+/**
+ * Sends `request` and waits for the response head. Redirects are not followed (undici's
+ * `request` never does, and no redirect interceptor is installed), so the key goes to the
+ * configured origin only.
+ */
+export async function sendRequest(
+  dispatcher: Dispatcher,
+  request: UpstreamRequest,
+  target: UpstreamTarget,
+  timeouts: RequestTimeouts,
+  scope: CallScope,
+): Promise<SendOutcome> {
+  try {
+    const response = await dispatcher.request({
+      origin: request.origin,
+      path: request.path,
+      method: 'POST',
+      headers: request.headers,
+      body: request.body,
+      signal: scope.signal,
+      headersTimeout: timeouts.headersTimeoutMs,
+      bodyTimeout: timeouts.bodyTimeoutMs,
+    });
+    return { ok: true, response };
+  } catch (error) {
+    return { ok: false, failure: classifyError(error, scope, target) };
+  }
+}
