@@ -1,0 +1,150 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { createGateway, type Gateway } from '@allowance/gateway';
+import {
+  type AuthorizationServer,
+  createAuthorizationServer,
+  createLogger,
+  type ServerConfigInput,
+} from '@allowance/server';
+import { loadMasterKey, openStore, type Store } from '@allowance/store';
+import { createLocalJWKSet, type JSONWebKeySet } from 'jose';
+import type { WalletOptions } from './wallet-options.js';
+
+/** A running wallet: what `allowance serve` and `allowance gateway` start. */
+export interface RunningWallet extends AsyncDisposable {
+  url: string;
+  issuer: string;
+  gateway: string;
+  dataDirectory: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+const logger = () => createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
+
+/**
+ * `allowance serve`: the authorization server and the gateway in one process on one port,
+ * state in `<data>/allowance.sqlite`. The gateway verifies tokens with the server's own keys.
+ */
+export async function serveWallet(options: WalletOptions): Promise<RunningWallet> {
+  const dataDirectory = resolve(options.dataDirectory);
+  const store = await openStore({ sqlite: join(dataDirectory, 'allowance.sqlite') });
+  const { key: masterKey } = loadMasterKey(dataDirectory);
+  const log = logger();
+  const serverConfig: ServerConfigInput = {
+    issuer: options.issuer,
+    gateway: options.gateway,
+    ...(options.currency && { currency: options.currency }),
+    ...(options.timeZone && { timeZone: options.timeZone }),
+    ...(options.registrationToken && { registrationToken: options.registrationToken }),
+    ...(options.trustProxy !== undefined && { trustProxy: options.trustProxy }),
+    ...(options.clients && { clients: options.clients as ServerConfigInput['clients'] }),
+  };
+  let authorizationServer: AuthorizationServer | undefined;
+  let gateway: Gateway | undefined;
+  try {
+    authorizationServer = await createAuthorizationServer({
+      config: serverConfig,
+      store,
+      masterKey,
+      logger: log,
+    });
+    gateway = await createGateway({
+      config: { ...options.gatewayOptions, resource: options.gateway, issuer: options.issuer },
+      store,
+      masterKey,
+      logger: log,
+      keys: createLocalJWKSet(authorizationServer.publicKeys as JSONWebKeySet),
+    });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const serverCallback = authorizationServer.callback();
+  const activeGateway = gateway;
+  const server = createServer((request, response) => {
+    if (!activeGateway.handle(request, response)) serverCallback(request, response);
+  });
+  return listen(server, options, dataDirectory, async () => {
+    await activeGateway.close();
+    await authorizationServer?.close();
+    await store.close();
+  });
+}
+
+/**
+ * `allowance gateway`: a gateway replica against the same database, verifying tokens with the
+ * issuer's published JWKS.
+ */
+export async function serveGateway(options: WalletOptions): Promise<RunningWallet> {
+  const dataDirectory = resolve(options.dataDirectory);
+  const store: Store = await openStore({ sqlite: join(dataDirectory, 'allowance.sqlite') });
+  const { key: masterKey } = loadMasterKey(dataDirectory);
+  const gateway = await createGateway({
+    config: { resource: options.gateway, issuer: options.issuer },
+    store,
+    masterKey,
+    logger: logger(),
+  });
+  const server = createServer((request, response) => {
+    if (!gateway.handle(request, response)) {
+      response.writeHead(404, { 'content-type': 'application/json' });
+      response.end(
+        JSON.stringify({
+          error: {
+            message: 'This process serves only the gateway.',
+            type: 'not_found_error',
+            code: 'not_found',
+            param: null,
+          },
+        }),
+      );
+    }
+  });
+  return listen(server, options, dataDirectory, async () => {
+    await gateway.close();
+    await store.close();
+  });
+}
+
+function listen(
+  server: Server,
+  options: WalletOptions,
+  dataDirectory: string,
+  release: () => Promise<void>,
+): Promise<RunningWallet> {
+  return new Promise((resolveWallet, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      release().finally(() =>
+        reject(
+          error.code === 'EADDRINUSE'
+            ? new Error(
+                `Port ${options.port} is in use. Stop what uses it, or start with PORT=<another port>.`,
+              )
+            : error,
+        ),
+      );
+    });
+    server.listen(options.port, options.host, () => {
+      const { port } = server.address() as AddressInfo;
+      const close = async () => {
+        await new Promise<void>((done) => {
+          server.close(() => done());
+          server.closeAllConnections();
+        });
+        await release();
+      };
+      resolveWallet({
+        url: `http://${options.host}:${port}`,
+        issuer: options.issuer,
+        gateway: options.gateway,
+        dataDirectory,
+        server,
+        close,
+        [Symbol.asyncDispose]: close,
+      });
+    });
+  });
+}
