@@ -357,9 +357,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       const refusal = asGatewayError(error);
       if (refusal.code === 'internal_error')
         logger.error({ error: String(error), path }, 'gateway request failed');
-      for (const [name, value] of Object.entries(CORS))
-        if (!response.headersSent) response.setHeader(name, value);
-      sendError(response, family, refusal, challenge());
+      try {
+        for (const [name, value] of Object.entries(CORS))
+          if (!response.headersSent) response.setHeader(name, value);
+        sendError(response, family, refusal, challenge());
+      } catch (failure) {
+        // Never leave a request hanging because the refusal itself could not be written.
+        logger.error({ error: String(failure), path }, 'could not send a refusal');
+        response.destroy();
+      }
       // A body the app is still sending must not keep the socket busy after a refusal.
       request.resume();
     });

@@ -30,7 +30,9 @@ export interface ChallengeContext {
   dpop: boolean;
 }
 
-const quoted = (value: string) => `"${value.replace(/["\\]/g, '')}"`;
+// RFC 6750 §3: error_description may hold only %x20-21 / %x23-5B / %x5D-7E; anything else
+// (a typographic apostrophe, a quote) is dropped rather than make Node refuse the header.
+const quoted = (value: string) => `"${value.replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '')}"`;
 
 /** Writes a refusal: the family's error body, its status, and on 401 the WWW-Authenticate challenges. */
 export function sendError(
