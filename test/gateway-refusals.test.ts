@@ -180,4 +180,17 @@ describe('revocation and retention', () => {
     expect([refused.status, refused.code]).toEqual([401, 'grant_revoked']);
     expect(decodeJwt(token).exp ?? 0).toBeGreaterThan(Date.now() / 1000);
   });
+
+  it('limits the request rate per grant with a token bucket, and says when to retry', async () => {
+    const { accessToken } = await connectApp(harness, browser, {
+      providers: ['openai'],
+      models: ['gpt-4.1-mini'],
+      rate: { requests_per_minute: 2 },
+    });
+    expect((await call('/v1/chat/completions', { token: accessToken })).status).toBe(200);
+    expect((await call('/v1/chat/completions', { token: accessToken })).status).toBe(200);
+    const limited = await call('/v1/chat/completions', { token: accessToken });
+    expect([limited.status, limited.code]).toEqual([429, 'rate_limited']);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+  });
 });

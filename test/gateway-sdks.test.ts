@@ -40,7 +40,7 @@ beforeAll(async () => {
   const browser = await userWithKeys(harness, 'sdk@example.com');
   ({ accessToken: token, grantId } = await connectApp(harness, browser, {
     providers: ['openai', 'anthropic'],
-    models: ['gpt-4.1-mini', 'claude-sonnet-4-6'],
+    models: ['gpt-4.1-mini', 'claude-sonnet-4-6', 'text-embedding-3-small'],
     budget: { currency: 'USD', limits: [{ amount: '5.00', period: 'month' }] },
   }));
 });
@@ -118,7 +118,11 @@ describe('the official SDKs through the gateway', () => {
 
   it('lists only the models this token may use, and reports the allowance exactly', async () => {
     const models = await openai().models.list();
-    expect(models.data.map((model) => model.id).sort()).toEqual(['claude-sonnet-4-6', 'gpt-4.1-mini']);
+    expect(models.data.map((model) => model.id).sort()).toEqual([
+      'claude-sonnet-4-6',
+      'gpt-4.1-mini',
+      'text-embedding-3-small',
+    ]);
     const response = await fetch(`${harness.wallet.gateway}/v1/allowance`, {
       headers: { authorization: `Bearer ${token}` },
     });
@@ -152,5 +156,32 @@ describe('the official SDKs through the gateway', () => {
       }),
     ).rejects.toBeInstanceOf(Anthropic.PermissionDeniedError);
     expect(await ledgerTotal()).toBe(before);
+  });
+
+  it('embeddings are metered as input only, count_tokens is free, and Anthropic lists models in its own shape', async () => {
+    const before = await ledgerTotal();
+    const embedded = await openai().embeddings.create({
+      model: 'text-embedding-3-small',
+      input: ['a post about budgets'],
+    });
+    expect(embedded.data[0]?.embedding.length).toBeGreaterThan(0);
+    await harness.sim.idle();
+    const embeddingCost = expectedCost('openai', 'text-embedding-3-small');
+    expect((await ledgerTotal()) - before).toBe(embeddingCost);
+
+    const counted = await anthropic().messages.countTokens({
+      model: 'claude-sonnet-4-6',
+      messages: [{ role: 'user', content: 'Count me.' }],
+    });
+    expect(counted.input_tokens).toBeGreaterThan(0);
+    const after = await ledgerTotal();
+    expect(after - before).toBe(embeddingCost);
+
+    const models = await anthropic().models.list();
+    expect(models.data.map((model) => model.id).sort()).toEqual([
+      'claude-sonnet-4-6',
+      'gpt-4.1-mini',
+      'text-embedding-3-small',
+    ]);
   });
 });
