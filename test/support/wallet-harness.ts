@@ -94,6 +94,8 @@ export async function startHarness(
     store,
     async restart() {
       await stop(false);
+      // Let this process's HTTP clients see their keep-alive sockets close before reusing them.
+      await new Promise((resolve) => setTimeout(resolve, 100));
       await start();
     },
     async crash() {

@@ -1,3 +1,6 @@
+import { join, resolve } from 'node:path';
+import { rotateSigningKey } from '@allowance/server';
+import { createSealer, loadMasterKey, openStore } from '@allowance/store';
 import { type RunningWallet, serveGateway, serveWallet } from './run-wallet.js';
 import { parseFlags, readWalletOptions } from './wallet-options.js';
 
@@ -6,6 +9,9 @@ const USAGE = `Usage: allowance <command> [options]
 Commands:
   serve      Run the whole wallet (authorization server and gateway) on one port.
   gateway    Run a gateway replica against the same data directory.
+  keys rotate
+             Make a new token signing key. The old public key stays published until tokens
+             it signed have expired. Restart the wallet to start signing with the new key.
 
 Options (also from a JSON file with --config or ALLOWANCE_CONFIG, and from the environment):
   --port <n>       port to listen on (PORT; default 8080)
@@ -23,6 +29,7 @@ export async function runCli(argv: string[]): Promise<number | undefined> {
     process.stdout.write(USAGE);
     return command === undefined && !flags.help ? 2 : 0;
   }
+  if (command === 'keys') return rotateKeys(argv, flags);
   if (command !== 'serve' && command !== 'gateway') {
     process.stderr.write(`allowance: unknown command "${command}"\n\n${USAGE}`);
     return 2;
@@ -58,4 +65,19 @@ function describe(command: 'serve' | 'gateway', wallet: RunningWallet): void {
           `  data directory ${wallet.dataDirectory}`,
         ];
   process.stdout.write(`${lines.join('\n')}\nPress Ctrl+C to stop.\n`);
+}
+
+async function rotateKeys(argv: string[], flags: Record<string, string | boolean>): Promise<number> {
+  if (!argv.includes('rotate')) {
+    process.stderr.write(`allowance: "keys" takes "rotate"\n\n${USAGE}`);
+    return 2;
+  }
+  const options = readWalletOptions(flags);
+  const dataDirectory = resolve(options.dataDirectory);
+  await using store = await openStore({ sqlite: join(dataDirectory, 'allowance.sqlite') });
+  const kid = await rotateSigningKey(store, createSealer(loadMasterKey(dataDirectory).key), Date.now());
+  process.stdout.write(
+    `New signing key ${kid}. Restart the wallet (and its gateway replicas) to sign with it.\n`,
+  );
+  return 0;
 }

@@ -13,5 +13,6 @@ export {
   type ServerConfigInput,
   type StaticClient,
 } from './config.js';
+export { loadSigningKeys, rotateSigningKey } from './keys/signing-keys.js';
 export { createLogger, REDACTED_PATHS } from './logger.js';
 export { KNOWN_PROVIDERS } from './vault/provider-credentials.js';
