@@ -156,50 +156,30 @@ export function interactionRoutes(dependencies: InteractionDependencies): Router
     return recreated.save();
   };
 
-  router.post('/interaction/:uid/login', async (context) => {
-    const details = await provider.interactionDetails(context.req, context.res);
-    const form = await readForm(context);
-    const client = await describeClient(String(details.params.client_id));
-    const outcome = csrfValid(context, form.get('csrf'))
-      ? await authenticate(context, dependencies, form, 'sign-in')
-      : { ok: false as const, status: 403, problem: 'This form expired. Please try again.' };
-    if (!outcome.ok) {
-      pageSecurityHeaders(context);
-      context.status = outcome.status;
-      context.type = 'html';
-      context.body = loginPage({
-        actionPrefix: `/interaction/${details.uid}`,
-        csrf: csrfField(context),
-        clientName: client.name,
-        email: form.get('email') ?? '',
-        problem: outcome.problem,
-      });
-      return;
-    }
-    await finish(context, { login: { accountId: outcome.accountId } }, false);
-  });
-
-  router.post('/interaction/:uid/signup', async (context) => {
-    const details = await provider.interactionDetails(context.req, context.res);
-    const form = await readForm(context);
-    const client = await describeClient(String(details.params.client_id));
-    const outcome = csrfValid(context, form.get('csrf'))
-      ? await authenticate(context, dependencies, form, 'sign-up')
-      : { ok: false as const, status: 403, problem: 'This form expired. Please try again.' };
-    if (!outcome.ok) {
-      pageSecurityHeaders(context);
-      context.status = outcome.status;
-      context.type = 'html';
-      context.body = loginPage({
-        actionPrefix: `/interaction/${details.uid}`,
-        csrf: csrfField(context),
-        clientName: client.name,
-        problem: outcome.problem,
-      });
-      return;
-    }
-    await finish(context, { login: { accountId: outcome.accountId } }, false);
-  });
+  for (const mode of ['sign-in', 'sign-up'] as const) {
+    router.post(`/interaction/:uid/${mode === 'sign-in' ? 'login' : 'signup'}`, async (context) => {
+      const details = await provider.interactionDetails(context.req, context.res);
+      const form = await readForm(context);
+      const client = await describeClient(String(details.params.client_id));
+      const outcome = csrfValid(context, form.get('csrf'))
+        ? await authenticate(context, dependencies, form, mode)
+        : { ok: false as const, status: 403, problem: 'This form expired. Please try again.' };
+      if (!outcome.ok) {
+        pageSecurityHeaders(context);
+        context.status = outcome.status;
+        context.type = 'html';
+        context.body = loginPage({
+          actionPrefix: `/interaction/${details.uid}`,
+          csrf: csrfField(context),
+          clientName: client.name,
+          email: mode === 'sign-in' ? (form.get('email') ?? '') : '',
+          problem: outcome.problem,
+        });
+        return;
+      }
+      await finish(context, { login: { accountId: outcome.accountId } }, false);
+    });
+  }
 
   router.post('/interaction/:uid/consent', async (context) => {
     const details = await provider.interactionDetails(context.req, context.res);
