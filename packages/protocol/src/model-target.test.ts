@@ -50,6 +50,7 @@ describe('resolveTarget', () => {
 
   it('refuses providers outside the grant, without credentials, or of the other API family', () => {
     expect(outcome({ providerHeader: 'deepseek' })).toBe('provider_not_allowed');
+    expect(outcome({ model: 'deepseek/deepseek-chat' })).toBe('provider_not_allowed');
     expect(outcome({ providerHeader: 'mistral', granted: ['mistral'] })).toBe('provider_unavailable');
     expect(outcome({ providerHeader: 'anthropic' })).toBe('provider_api_mismatch');
   });

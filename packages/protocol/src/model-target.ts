@@ -67,7 +67,9 @@ export function resolveTarget(
 
   if (query.providerHeader !== undefined) return decide(query.providerHeader, query.model);
   const prefix = qualifiedProvider(query.model);
-  if (prefix !== undefined && query.granted.includes(prefix)) {
+  // A prefix that names a provider of the grant or of the wallet is a provider (spec GW-9); any
+  // other prefix is part of the model id (`meta-llama/Llama-3`).
+  if (prefix !== undefined && (query.granted.includes(prefix) || family(prefix) !== undefined)) {
     return decide(prefix, query.model.slice(prefix.length + 1));
   }
   const candidates = query.granted.filter(

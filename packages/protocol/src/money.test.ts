@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatMoney, MAX_MONEY_MICROS, moneyString, parseMoney } from './money.js';
+import { formatMoney, MAX_MONEY_MICROS, moneyString, parseMoney, positiveMoneyString } from './money.js';
 
 describe('money', () => {
   it('parses decimal strings into exact micros', () => {
@@ -26,6 +26,10 @@ describe('money', () => {
       expect(moneyString.safeParse(bad).success, bad).toBe(false);
     }
     expect(() => parseMoney('1000000000.00')).toThrow(RangeError);
+    // A schema never throws on bad input: it reports it.
+    expect(positiveMoneyString.safeParse('ten').success).toBe(false);
+    expect(positiveMoneyString.safeParse('0.00').success).toBe(false);
+    expect(positiveMoneyString.safeParse('0.000001').success).toBe(true);
     expect(() => formatMoney(1.5)).toThrow(RangeError);
     expect(() => formatMoney(-1)).toThrow(RangeError);
   });

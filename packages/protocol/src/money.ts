@@ -18,7 +18,11 @@ export const moneyString = z
   .regex(MONEY_PATTERN, 'must be a decimal amount with at most 6 fractional digits, such as "10.00"');
 
 /** zod schema for a strictly positive decimal money string. */
-export const positiveMoneyString = moneyString.refine((value) => parseMoney(value) > 0, 'must be above zero');
+// zod runs refinements even when the pattern already failed, so this one must not throw.
+export const positiveMoneyString = moneyString.refine(
+  (value) => MONEY_PATTERN.test(value) && parseMoney(value) > 0,
+  'must be above zero',
+);
 
 /** ISO 4217 alphabetic currency code. */
 export const currencyCode = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as "USD"');
