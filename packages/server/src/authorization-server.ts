@@ -7,6 +7,8 @@ import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import { LoginThrottle, type ThrottlePolicy } from './accounts/login-throttle.js';
 import { resolveServerConfig, type ServerConfig, type ServerConfigInput } from './config.js';
+import { dashboardRouters } from './dashboard/dashboard-routes.js';
+import { DASHBOARD_CSS } from './dashboard/dashboard-styles.js';
 import { homeRoutes } from './home/home-routes.js';
 import { interactionRoutes } from './interactions/interaction-routes.js';
 import { sessionCookies } from './interactions/sign-in.js';
@@ -85,11 +87,12 @@ export async function createAuthorizationServer(
     if (context.path !== '/assets/wallet.css') return next();
     context.type = 'text/css';
     context.set('Cache-Control', 'public, max-age=3600');
-    context.body = WALLET_CSS;
+    context.body = WALLET_CSS + DASHBOARD_CSS;
   });
   for (const router of [
     interactionRoutes({ provider, store, config, throttle, sessions, now }),
-    homeRoutes({ store, sealer, config, throttle, sessions, now }),
+    homeRoutes({ store, sealer, config, throttle, sessions, provider, now }),
+    ...dashboardRouters({ store, sealer, config, throttle, sessions, provider, now }),
   ]) {
     app.use(router.routes());
     app.use(router.allowedMethods());

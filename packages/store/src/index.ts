@@ -8,6 +8,20 @@ export {
   credentialSealContext,
   openCredential,
 } from './credentials.js';
+export {
+  changeGrantStatus,
+  type DailyTotal,
+  dailyLedgerTotals,
+  type LedgerCursor,
+  type LedgerEntry,
+  type LedgerPage,
+  type LedgerPageOptions,
+  ledgerPage,
+  ledgerSpendBetween,
+  replaceGrantDetails,
+  type UsageCounter,
+  usageCounters,
+} from './dashboard-queries.js';
 export { type Executor, openStore, type Store, type StoreLocation } from './database.js';
 export {
   createGrant,

@@ -1,69 +1,30 @@
-import type { Sealer, Store } from '@allowance/store';
-import { findGrant, listGrants, revokeGrant } from '@allowance/store';
 import Router from '@koa/router';
-import type { Context } from 'koa';
-import type { LoginThrottle } from '../accounts/login-throttle.js';
-import type { ServerConfig } from '../config.js';
+import type { DashboardDependencies } from '../dashboard/dashboard-dependencies.js';
+import { renderHome } from '../dashboard/home-view.js';
+import { formSession, pageSession } from '../dashboard/session-guard.js';
 import { loginPage } from '../interactions/login-page.js';
-import { authenticate, type SessionCookies } from '../interactions/sign-in.js';
+import { authenticate } from '../interactions/sign-in.js';
 import { csrfField, csrfValid } from '../pages/csrf.js';
 import { readForm } from '../pages/form-body.js';
-import { deleteCredential, listCredentials, saveCredential } from '../vault/provider-credentials.js';
-import { homePage } from './home-page.js';
+import { deleteCredential, saveCredential } from '../vault/provider-credentials.js';
+
+export { revokeWalletGrant } from '../dashboard/grant-revocation.js';
 
 /** What the wallet's own pages need. */
-export interface HomeDependencies {
-  store: Store;
-  sealer: Sealer;
-  config: ServerConfig;
-  throttle: LoginThrottle;
-  sessions: SessionCookies;
-  now: () => number;
-}
+export type HomeDependencies = DashboardDependencies;
 
 /**
- * The wallet's own pages outside an authorization: sign-in, sign-up, sign-out, provider keys,
- * and revoking a grant. Every change is a POST with a CSRF token and a live session.
+ * The wallet's own pages outside an authorization: the signed-in home, sign-in, sign-up,
+ * sign-out and provider keys. Every change is a POST with a CSRF token and a live session.
+ * The rest of the dashboard is in `dashboard/`.
  */
 export function homeRoutes(dependencies: HomeDependencies): Router {
   const { store } = dependencies;
   const router = new Router();
 
-  const renderHome = async (
-    context: Context,
-    accountId: string,
-    email: string,
-    message: { notice?: string; problem?: string } = {},
-  ) => {
-    const [credentials, grants] = await Promise.all([
-      listCredentials(store, accountId),
-      listGrants(store, accountId),
-    ]);
-    context.type = 'html';
-    context.body = homePage({ email, csrf: csrfField(context), credentials, grants, ...message });
-  };
-
-  /** The signed-in account for a state-changing form, or a refusal already written. */
-  const authorize = async (context: Context) => {
-    const session = await dependencies.sessions.current(context);
-    const form = await readForm(context);
-    if (!session) {
-      context.status = 401;
-      context.body = 'Sign in first.';
-      return undefined;
-    }
-    if (!csrfValid(context, form.get('csrf'))) {
-      context.status = 403;
-      context.body = 'This form expired or did not come from this wallet. Go back, reload and try again.';
-      return undefined;
-    }
-    return { session, form };
-  };
-
   router.get('/', async (context) => {
-    const session = await dependencies.sessions.current(context);
-    if (!session) return context.redirect('/signin');
-    await renderHome(context, session.accountId, session.email);
+    const session = await pageSession(context, dependencies.sessions);
+    if (session) await renderHome(context, dependencies, session);
   });
 
   router.get('/signin', async (context) => {
@@ -85,14 +46,15 @@ export function homeRoutes(dependencies: HomeDependencies): Router {
   }
 
   router.post('/signout', async (context) => {
-    const allowed = await authorize(context);
+    const allowed = await formSession(context, dependencies.sessions);
     if (!allowed) return;
     await dependencies.sessions.end(context);
     context.redirect('/signin');
   });
 
+  // Adds a key, or replaces the one stored for the same provider.
   router.post('/keys', async (context) => {
-    const allowed = await authorize(context);
+    const allowed = await formSession(context, dependencies.sessions);
     if (!allowed) return;
     const { session, form } = allowed;
     const saved = await saveCredential(
@@ -107,72 +69,29 @@ export function homeRoutes(dependencies: HomeDependencies): Router {
       },
       dependencies.now(),
     );
-    if (!saved.ok) context.status = 400;
     await renderHome(
       context,
-      session.accountId,
-      session.email,
+      dependencies,
+      session,
       saved.ok
         ? { notice: `Saved the key for ${saved.summary.label} (…${saved.summary.keyLastFour}).` }
         : { problem: saved.message },
     );
+    if (!saved.ok) context.status = 400;
   });
 
   router.post('/keys/:providerId/delete', async (context) => {
-    const allowed = await authorize(context);
+    const allowed = await formSession(context, dependencies.sessions);
     if (!allowed) return;
     const deleted = await deleteCredential(store, allowed.session.accountId, context.params.providerId ?? '');
-    if (!deleted) context.status = 404;
     await renderHome(
       context,
-      allowed.session.accountId,
-      allowed.session.email,
+      dependencies,
+      allowed.session,
       deleted ? { notice: 'Key deleted.' } : { problem: 'No such key.' },
     );
-  });
-
-  router.post('/grants/:grantId/revoke', async (context) => {
-    const allowed = await authorize(context);
-    if (!allowed) return;
-    const grantId = context.params.grantId ?? '';
-    const revoked = await revokeWalletGrant(dependencies, grantId, allowed.session.accountId);
-    if (!revoked) context.status = 404;
-    await renderHome(
-      context,
-      allowed.session.accountId,
-      allowed.session.email,
-      revoked
-        ? { notice: 'Revoked. The app’s next call will be refused.' }
-        : { problem: 'No such live grant.' },
-    );
+    if (!deleted) context.status = 404;
   });
 
   return router;
-}
-
-/**
- * Revokes a grant for its owner: marked revoked first (the gateway refuses it from the next
- * request), then every oidc-provider artefact of it deleted, so its refresh tokens stop working.
- */
-export async function revokeWalletGrant(
-  dependencies: { store: Store; now: () => number },
-  grantId: string,
-  accountId: string,
-): Promise<boolean> {
-  const grant = await findGrant(dependencies.store, grantId);
-  if (!grant || grant.accountId !== accountId) return false;
-  const revoked = await revokeGrant(
-    dependencies.store,
-    grantId,
-    'revoked by the user',
-    dependencies.now(),
-    accountId,
-  );
-  await dependencies.store.database.deleteFrom('oidc_models').where('grant_id', '=', grantId).execute();
-  await dependencies.store.database
-    .deleteFrom('oidc_models')
-    .where('model', '=', 'Grant')
-    .where('id', '=', grantId)
-    .execute();
-  return revoked;
 }

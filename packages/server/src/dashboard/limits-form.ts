@@ -1,0 +1,64 @@
+import type { ApprovedAiAllowance } from '@allowance/protocol';
+import { html, type SafeHtml } from '../pages/html.js';
+import { PER_PERIOD } from './allowance-summary.js';
+
+/**
+ * The form that lowers a grant's allowance: every part of it prefilled with its current value,
+ * in the consent screen's field names so the same reader parses both. Anything can only go
+ * down or be removed; the server checks that with `narrow`, whatever the browser sends.
+ */
+export function limitsForm(grantId: string, details: ApprovedAiAllowance, csrf: SafeHtml): SafeHtml {
+  const { budget, tokens } = details;
+  const field = (name: string, label: string, value: string | number, kind: 'money' | 'count') =>
+    html`<label>${label} <input type="${kind === 'money' ? 'text' : 'number'}" ${kind === 'money' ? html`inputmode="decimal"` : html`min="1"`} name="${name}" value="${value}" size="10"></label>`;
+  return html`<form method="post" action="/grants/${grantId}/limits" class="limits">${csrf}
+<fieldset><legend>Providers</legend>${details.providers.map(
+    (provider) =>
+      html`<label><input type="checkbox" name="provider" value="${provider}" checked> ${provider}</label>`,
+  )}</fieldset>
+<fieldset><legend>Models</legend>${details.models.map(
+    (model) => html`<label><input type="checkbox" name="model" value="${model}" checked> ${model}</label>`,
+  )}</fieldset>
+${
+  budget
+    ? html`<fieldset><legend>Budget (${budget.currency})</legend>${budget.limits.map((limit) =>
+        field(
+          `budget.${limit.period}`,
+          `At most (${budget.currency} ${PER_PERIOD[limit.period]})`,
+          limit.amount,
+          'money',
+        ),
+      )}</fieldset>`
+    : ''
+}
+${
+  tokens
+    ? html`<fieldset><legend>Tokens</legend>
+${tokens.max_input_per_request !== undefined ? field('tokens.max_input_per_request', 'Input tokens per call', tokens.max_input_per_request, 'count') : ''}
+${tokens.max_output_per_request !== undefined ? field('tokens.max_output_per_request', 'Output tokens per call', tokens.max_output_per_request, 'count') : ''}
+${(tokens.limits ?? []).map((limit) => field(`tokens.${limit.period}`, `Tokens ${PER_PERIOD[limit.period]}`, limit.tokens, 'count'))}
+</fieldset>`
+    : ''
+}
+${details.rate ? html`<fieldset><legend>Rate</legend>${field('rate', 'Calls per minute', details.rate.requests_per_minute, 'count')}</fieldset>` : ''}
+${
+  details.confirm_above
+    ? html`<fieldset><legend>Confirmation</legend>${field('confirm_above', 'Ask me before calls that could cost more than', details.confirm_above.amount, 'money')}</fieldset>`
+    : ''
+}
+${
+  details.scopes && details.scopes.length > 0
+    ? html`<fieldset><legend>Scopes</legend>${details.scopes.map(
+        (scope) =>
+          html`<label><input type="checkbox" name="scope" value="${scope}" checked> ${scope}</label>`,
+      )}</fieldset>`
+    : ''
+}
+<fieldset><legend>Privacy</legend>${
+    details.retention === 'none'
+      ? html`<p>Providers are asked not to store these calls.</p><input type="hidden" name="retention" value="none">`
+      : html`<label><input type="checkbox" name="retention" value="none"> Ask providers not to store these calls</label>`
+  }</fieldset>
+<div class="actions"><button type="submit">Save lower limits</button></div>
+</form>`;
+}
