@@ -4,18 +4,27 @@ import { defineConfig } from 'vitest/config';
 
 // Tests import workspace packages by name; point those names at their TypeScript sources so a
 // test never runs against a stale build.
-const packagesDirectory = fileURLToPath(new URL('./packages/', import.meta.url));
+const workspaceFolders = ['./packages/', './examples/'].map((folder) =>
+  fileURLToPath(new URL(folder, import.meta.url)),
+);
 const alias = Object.fromEntries(
-  readdirSync(packagesDirectory).map((folder) => {
-    const manifest = JSON.parse(readFileSync(`${packagesDirectory}${folder}/package.json`, 'utf8'));
-    return [manifest.name as string, `${packagesDirectory}${folder}/src/index.ts`];
-  }),
+  workspaceFolders.flatMap((parent) =>
+    readdirSync(parent).map((folder) => {
+      const manifest = JSON.parse(readFileSync(`${parent}${folder}/package.json`, 'utf8'));
+      return [manifest.name as string, `${parent}${folder}/src/index.ts`];
+    }),
+  ),
 );
 
 export default defineConfig({
   resolve: { alias },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts', 'conformance/**/*.test.ts'],
+    include: [
+      'packages/*/src/**/*.test.ts',
+      'examples/*/src/**/*.test.ts',
+      'test/**/*.test.ts',
+      'conformance/**/*.test.ts',
+    ],
     exclude: ['**/node_modules/**', '**/dist/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -37,13 +37,20 @@ export interface Harness extends AsyncDisposable {
  * test can kill it mid-call.
  */
 export async function startHarness(
-  options: { gatewayOptions?: Record<string, unknown>; childProcess?: boolean } = {},
+  options: {
+    gatewayOptions?: Record<string, unknown>;
+    childProcess?: boolean;
+    clients?: Record<string, unknown>[];
+  } = {},
 ): Promise<Harness> {
   const sim = await startProviderSim({ host: '127.0.0.1', port: 0 });
   const dataDirectory = mkdtempSync(join(tmpdir(), 'allowance-e2e-'));
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
-  const settings = { clients: [APP], gatewayOptions: options.gatewayOptions ?? {} };
+  const settings = {
+    clients: [APP, ...(options.clients ?? [])],
+    gatewayOptions: options.gatewayOptions ?? {},
+  };
   const configPath = join(dataDirectory, 'config.json');
   writeFileSync(configPath, JSON.stringify(settings));
   const flags = { port: String(port), data: dataDirectory, issuer, config: configPath };
