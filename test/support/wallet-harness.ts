@@ -29,6 +29,8 @@ export interface Harness extends AsyncDisposable {
   restart(): Promise<void>;
   /** Kills the wallet process with SIGKILL, as a crash would (child-process harnesses only). */
   crash(): Promise<void>;
+  /** Everything the wallet process printed, logs included (child-process harnesses only). */
+  output(): string;
 }
 
 /**
@@ -41,6 +43,7 @@ export async function startHarness(
     gatewayOptions?: Record<string, unknown>;
     childProcess?: boolean;
     clients?: Record<string, unknown>[];
+    logLevel?: string;
   } = {},
 ): Promise<Harness> {
   const sim = await startProviderSim({ host: '127.0.0.1', port: 0 });
@@ -56,6 +59,7 @@ export async function startHarness(
   const flags = { port: String(port), data: dataDirectory, issuer, config: configPath };
 
   let stop: (crash: boolean) => Promise<void>;
+  let output = '';
   const start = async () => {
     if (!options.childProcess) {
       const wallet = await serveWallet(readWalletOptions(flags, {}));
@@ -67,10 +71,9 @@ export async function startHarness(
       [CLI, 'serve', ...Object.entries(flags).flatMap(([name, value]) => [`--${name}`, value])],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, LOG_LEVEL: 'error' },
+        env: { ...process.env, LOG_LEVEL: options.logLevel ?? 'error' },
       },
     );
-    let output = '';
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`the wallet did not start:\n${output}`)), 20_000);
       child.stdout.on('data', (chunk: Buffer) => {
@@ -109,6 +112,7 @@ export async function startHarness(
       if (!options.childProcess) throw new Error('crash() needs a child-process harness');
       await stop(true);
     },
+    output: () => output,
     async close() {
       await stop(false);
       await store.close();

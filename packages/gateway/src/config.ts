@@ -24,8 +24,13 @@ export const gatewayConfigSchema = z.object({
   upstreamBodyTimeoutMs: z.number().int().positive().default(120_000),
   /** Clock leeway for `exp`, `nbf` and `iat`, in seconds. */
   clockToleranceSeconds: z.number().int().min(0).max(300).default(30),
-  /** Trust X-Forwarded-For from these proxy addresses (none by default). */
+  /** Trust X-Forwarded-For from these proxy addresses or CIDR blocks (none by default). */
   trustedProxies: z.array(z.string()).default([]),
+  /** More calls than this within `anomalyBurstWindowSeconds` suspends a grant. */
+  anomalyBurstCalls: z.number().int().positive().default(300),
+  anomalyBurstWindowSeconds: z.number().int().positive().default(10),
+  /** Spending a day's worth of a grant's budget within this many seconds suspends it. */
+  anomalySpendWindowSeconds: z.number().int().positive().default(60),
 });
 
 /** Gateway options as given. */

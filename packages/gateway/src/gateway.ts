@@ -1,9 +1,23 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type AccessTokenClaims, type ApiFamily, modelAllowed, resolveTarget } from '@allowance/protocol';
-import { createSealer, openCredential, recoverStaleReservations, type Store } from '@allowance/store';
+import {
+  type AccessTokenClaims,
+  type ApiFamily,
+  addressAllowed,
+  modelAllowed,
+  resolveTarget,
+} from '@allowance/protocol';
+import {
+  changeGrantStatus,
+  createSealer,
+  openCredential,
+  recoverStaleReservations,
+  type Store,
+} from '@allowance/store';
 import type { JWTVerifyGetKey } from 'jose';
 import type { Logger } from 'pino';
 import { allowanceStatus } from './allowance-status.js';
+import { AnomalyDetector } from './anomaly-detector.js';
+import { clientAddress } from './client-address.js';
 import { type GatewayConfig, type GatewayConfigInput, resolveGatewayConfig } from './config.js';
 import { createDpopVerifier, memoryReplayCache } from './dpop/index.js';
 import { GatewayError } from './gateway-error.js';
@@ -83,6 +97,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       bodyTimeoutMs: config.upstreamBodyTimeoutMs,
     });
   const rateLimiter = new RateLimiter(now);
+  const anomalies = new AnomalyDetector(store, {
+    burstCalls: config.anomalyBurstCalls,
+    burstWindowSeconds: config.anomalyBurstWindowSeconds,
+    spendWindowSeconds: config.anomalySpendWindowSeconds,
+  });
   const base = new URL(config.resource);
   const basePath = base.pathname.replace(/\/$/, '');
   const resourceMetadataUrl = `${base.origin}/.well-known/oauth-protected-resource${basePath}`;
@@ -171,7 +190,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         },
       );
     }
-    return { claims, context: await loadGrant(store, claims, now()) };
+    const context = await loadGrant(store, claims, now());
+    const allowlist = context.grant.ipAllowlist;
+    if (allowlist.length > 0) {
+      const address = clientAddress(request, config.trustedProxies);
+      if (!addressAllowed(address, allowlist)) {
+        throw new GatewayError(
+          'ip_not_allowed',
+          `Calls from ${address} are not allowed for this app; the user limited it to ${allowlist.join(', ')}.`,
+        );
+      }
+    }
+    return { claims, context };
   };
 
   const serve = async (
@@ -199,6 +229,24 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     if (route.endpoint === 'models')
       return sendJson(response, 200, listModels(context, family === 'anthropic'), CORS);
 
+    // A leaked token draining the wallet looks like a burst or a day's budget in a minute: the
+    // grant is suspended, with the reason, until the user resumes or revokes it.
+    const anomaly = await anomalies.check(context.grant, now(), context.wallet.currency);
+    if (anomaly) {
+      await changeGrantStatus(store, {
+        grantId: context.grant.id,
+        accountId: context.grant.accountId,
+        from: 'active',
+        to: 'suspended',
+        reason: `suspended by the wallet: ${anomaly}`,
+        now: now(),
+      });
+      logger.warn({ grantId: context.grant.id, anomaly }, 'suspended a grant');
+      throw new GatewayError(
+        'grant_suspended',
+        `The wallet suspended this allowance: ${anomaly}. The user can resume it.`,
+      );
+    }
     const perMinute = context.grant.details.rate?.requests_per_minute;
     if (perMinute !== undefined) {
       const wait = rateLimiter.take(context.grant.id, perMinute);

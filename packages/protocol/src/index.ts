@@ -3,6 +3,7 @@
  * narrowing, prices, request checks, token claims, metadata and gateway errors. Pure functions
  * and zod schemas, no I/O. The spec in `spec/` is normative; this package must agree with it.
  */
+export { addressAllowed, parseAddressBlocks } from './address-blocks.js';
 export {
   AI_ALLOWANCE_TYPE,
   type AiAllowance,

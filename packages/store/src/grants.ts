@@ -11,7 +11,11 @@ export interface GrantRecord {
   status: GrantStatus;
   statusReason: string | null;
   remember: boolean;
+  /** CIDR blocks the app may call from; empty means any address. */
+  ipAllowlist: string[];
   createdAt: number;
+  /** The last change by the user (status, limits, addresses). */
+  updatedAt: number;
   expiresAt: number;
 }
 
@@ -23,7 +27,9 @@ type Row = {
   status: GrantStatus;
   status_reason: string | null;
   remember: number;
+  ip_allowlist: string;
   created_at: number;
+  updated_at: number;
   expires_at: number;
 };
 
@@ -35,7 +41,9 @@ const toRecord = (row: Row): GrantRecord => ({
   status: row.status,
   statusReason: row.status_reason,
   remember: row.remember === 1,
+  ipAllowlist: JSON.parse(row.ip_allowlist) as string[],
   createdAt: Number(row.created_at),
+  updatedAt: Number(row.updated_at),
   expiresAt: Number(row.expires_at),
 });
 
@@ -47,7 +55,9 @@ const columns = [
   'status',
   'status_reason',
   'remember',
+  'ip_allowlist',
   'created_at',
+  'updated_at',
   'expires_at',
 ] as const;
 
@@ -147,5 +157,23 @@ export async function revokeGrant(
     .where('status', '!=', 'revoked');
   if (accountId !== undefined) update = update.where('account_id', '=', accountId);
   const result = await update.executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Sets the CIDR blocks one of the account's grants may be used from (empty: any address). */
+export async function setGrantAllowlist(
+  store: Store,
+  grantId: string,
+  accountId: string,
+  blocks: string[],
+  now: number,
+): Promise<boolean> {
+  const result = await store.database
+    .updateTable('grants')
+    .set({ ip_allowlist: JSON.stringify(blocks), updated_at: now })
+    .where('id', '=', grantId)
+    .where('account_id', '=', accountId)
+    .where('status', '!=', 'revoked')
+    .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }

@@ -31,6 +31,7 @@ export {
   listGrants,
   newGrantId,
   revokeGrant,
+  setGrantAllowlist,
 } from './grants.js';
 export { loadMasterKey, type MasterKeySource } from './master-key.js';
 export {

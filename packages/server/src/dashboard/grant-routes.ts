@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import type { Form } from '../pages/form-body.js';
+import { allowlistAction } from './address-allowlist.js';
 import type { DashboardDependencies } from './dashboard-dependencies.js';
 import {
   type ActionOutcome,
@@ -25,10 +26,11 @@ const ACTIONS: Readonly<Record<string, GrantAction>> = {
   resume: (dependencies, accountId, grantId) => resumeAction(dependencies, accountId, grantId),
   limits: lowerLimitsAction,
   expiry: moveExpiryAction,
+  addresses: allowlistAction,
 };
 
 /**
- * The actions on a connected app: `POST /grants/:grantId/{revoke,suspend,resume,limits,expiry}`.
+ * The actions on a connected app: `POST /grants/:grantId/{revoke,suspend,resume,limits,expiry,addresses}`.
  * Each needs a live session and this browser's CSRF token, and reaches only the session
  * account's grants (another account's grant id answers 404). The home page comes back with
  * what happened.

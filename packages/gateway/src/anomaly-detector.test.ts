@@ -1,0 +1,77 @@
+import { approvedAiAllowanceSchema } from '@allowance/protocol';
+import { openStore, type Store } from '@allowance/store';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AnomalyDetector } from './anomaly-detector.js';
+
+let store: Store;
+const details = approvedAiAllowanceSchema.parse({
+  type: 'ai_allowance',
+  providers: ['openai'],
+  models: ['gpt-4.1-mini'],
+  budget: { currency: 'USD', limits: [{ amount: '0.70', period: 'week' }] },
+  retention: 'provider_default',
+  expires_at: '2030-01-01T00:00:00Z',
+});
+const NOW = 1_800_000_000_000;
+
+async function spend(micros: number, at: number) {
+  await store.database
+    .insertInto('ledger')
+    .values({
+      id: `call-${at}-${micros}`,
+      grant_id: 'grant-1',
+      account_id: 'account-1',
+      client_id: 'app',
+      provider_id: 'openai',
+      model: 'gpt-4.1-mini',
+      input_tokens: 1,
+      cached_input_tokens: 0,
+      cache_write_tokens: 0,
+      output_tokens: 1,
+      cost_micros: micros,
+      status: 'ok',
+      http_status: 200,
+      error_code: null,
+      latency_ms: 1,
+      started_at: at,
+      ended_at: at,
+    })
+    .execute();
+}
+
+beforeEach(async () => {
+  store = await openStore({ sqlite: ':memory:' });
+});
+afterEach(async () => {
+  await store.close();
+});
+
+describe('AnomalyDetector', () => {
+  const policy = { burstCalls: 3, burstWindowSeconds: 10, spendWindowSeconds: 60 };
+
+  it('flags a day’s budget spent within the window, counting only calls since the user’s last change', async () => {
+    const detector = new AnomalyDetector(store, policy);
+    const grant = { id: 'grant-1', details, updatedAt: 0 };
+    // 0.70 a week is 0.10 a day: 0.099999 in the last minute is fine, 0.10 is not.
+    await spend(60_000, NOW - 30_000);
+    await spend(39_999, NOW - 10_000);
+    await spend(500_000, NOW - 120_000);
+    expect(await detector.check(grant, NOW, 'USD')).toBeUndefined();
+    await spend(1, NOW - 5_000);
+    expect(await detector.check(grant, NOW, 'USD')).toBe(
+      "0.10 USD spent in 60 seconds, a whole day's budget (0.10 USD)",
+    );
+    expect(await detector.check({ ...grant, updatedAt: NOW - 20_000 }, NOW, 'USD')).toBeUndefined();
+  });
+
+  it('flags bursts per grant, and forgets them when the user changes the grant', async () => {
+    const detector = new AnomalyDetector(store, policy);
+    const grant = { id: 'grant-2', details: { ...details, budget: undefined }, updatedAt: 0 };
+    for (let call = 0; call < 3; call += 1)
+      expect(await detector.check(grant, NOW + call, 'USD')).toBeUndefined();
+    expect(await detector.check(grant, NOW + 3, 'USD')).toBe('4 calls in 10 seconds, above the 3 allowed');
+    expect(await detector.check({ ...grant, id: 'grant-3' }, NOW + 4, 'USD')).toBeUndefined();
+    expect(await detector.check({ ...grant, updatedAt: NOW + 5 }, NOW + 6, 'USD')).toBeUndefined();
+    expect(await detector.check(grant, NOW + 20_000, 'USD')).toBeUndefined();
+  });
+});

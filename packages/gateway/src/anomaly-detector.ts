@@ -1,0 +1,76 @@
+import { type ApprovedAiAllowance, formatMoney, parseMoney } from '@allowance/protocol';
+import type { Store } from '@allowance/store';
+import { sql } from 'kysely';
+
+/** When a grant's use looks like a leaked token draining the wallet. */
+export interface AnomalyPolicy {
+  /** More calls than this within `burstWindowSeconds` suspends the grant. */
+  burstCalls: number;
+  burstWindowSeconds: number;
+  /** Spending a day's worth of the grant's budget within this many seconds suspends it. */
+  spendWindowSeconds: number;
+}
+
+/** Hundreds of calls in ten seconds, or a day's budget in a minute. */
+export const DEFAULT_ANOMALY_POLICY: AnomalyPolicy = {
+  burstCalls: 300,
+  burstWindowSeconds: 10,
+  spendWindowSeconds: 60,
+};
+
+const DAYS: Record<string, number | undefined> = { day: 1, week: 7, month: 30, year: 365 };
+
+/** The grant's smallest budget expressed per day, in micros; undefined without a periodic budget. */
+function dailyBudget(details: ApprovedAiAllowance): number | undefined {
+  const perDay = (details.budget?.limits ?? [])
+    .filter((limit) => DAYS[limit.period] !== undefined)
+    .map((limit) => Math.floor(parseMoney(limit.amount) / (DAYS[limit.period] ?? 1)));
+  return perDay.length > 0 ? Math.min(...perDay) : undefined;
+}
+
+/**
+ * Per-grant burst and spend-velocity rules (issue 6, spec SEC anomaly suspension). Returns why a
+ * grant should be suspended, or undefined. Bursts are counted in memory per gateway process;
+ * spend is read from the ledger's (grant, time) index.
+ */
+export class AnomalyDetector {
+  readonly #calls = new Map<string, number[]>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly policy: AnomalyPolicy = DEFAULT_ANOMALY_POLICY,
+  ) {}
+
+  /**
+   * Counts this call and checks both rules. Only calls since the user last changed the grant
+   * count, so a grant the user resumed starts with clean windows instead of being suspended again.
+   */
+  async check(
+    grant: { id: string; details: ApprovedAiAllowance; updatedAt: number },
+    now: number,
+    currency: string,
+  ): Promise<string | undefined> {
+    const since = Math.max(now - this.policy.burstWindowSeconds * 1000, grant.updatedAt);
+    const recent = (this.#calls.get(grant.id) ?? []).filter((time) => time > since);
+    recent.push(now);
+    this.#calls.set(grant.id, recent);
+    if (this.#calls.size > 100_000) this.#calls.clear();
+    if (recent.length > this.policy.burstCalls) {
+      return `${recent.length} calls in ${this.policy.burstWindowSeconds} seconds, above the ${this.policy.burstCalls} allowed`;
+    }
+    const perDay = dailyBudget(grant.details);
+    if (perDay === undefined || perDay === 0) return undefined;
+    const window = this.policy.spendWindowSeconds;
+    const row = await this.store.database
+      .selectFrom('ledger')
+      .select(sql<number>`coalesce(sum(cost_micros), 0)`.as('spent'))
+      .where('grant_id', '=', grant.id)
+      .where('started_at', '>', Math.max(now - window * 1000, grant.updatedAt))
+      .executeTakeFirst();
+    const spent = Number(row?.spent ?? 0);
+    if (spent >= perDay) {
+      return `${formatMoney(spent)} ${currency} spent in ${window} seconds, a whole day's budget (${formatMoney(perDay)} ${currency})`;
+    }
+    return undefined;
+  }
+}
