@@ -152,6 +152,7 @@ export async function connectApp(
   browser: ScriptedBrowser,
   allowance: Record<string, unknown>,
   consent: Record<string, string | string[] | null> = {},
+  options: { dpopKeys?: oauth.CryptoKeyPair } = {},
 ): Promise<{ accessToken: string; refreshToken: string; grantId: string }> {
   const issuer = new URL(harness.wallet.issuer);
   const as = await oauth.processDiscoveryResponse(
@@ -178,6 +179,7 @@ export async function connectApp(
   const page = await browser.open(url.href);
   await browser.submit(page, '#consent', consent, { name: 'decision', value: 'approve' });
   if (!browser.leftTo) throw new Error('consent did not return to the app');
+  const DPoP = options.dpopKeys ? oauth.DPoP(client, options.dpopKeys) : undefined;
   const tokens = await oauth.processAuthorizationCodeResponse(
     as,
     client,
@@ -188,7 +190,7 @@ export async function connectApp(
       oauth.validateAuthResponse(as, client, browser.leftTo, state),
       redirectUri,
       verifier,
-      insecure,
+      { ...insecure, ...(DPoP && { DPoP }) },
     ),
   );
   const claims = JSON.parse(Buffer.from(tokens.access_token.split('.')[1] ?? '', 'base64url').toString()) as {
