@@ -2,9 +2,16 @@ import { type AllowanceStatus, type ApprovedAiAllowance, allowanceStatusSchema }
 import * as oauth from 'oauth4webapi';
 import { AllowanceError } from './allowance-error.js';
 import { ReauthorizationRequiredError, throwAsAllowanceError } from './authorization-errors.js';
+import {
+  type ConfirmationDecision,
+  type ConfirmationStatus,
+  rememberConfirmationSource,
+  type WaitForDecisionOptions,
+  waitForDecision,
+} from './confirmation-decision.js';
 import { type DpopKeyPair, importDpopKey } from './dpop-key.js';
 import { withDpopNonceRetry } from './dpop-nonce-retry.js';
-import { GrantRevokedError } from './gateway-errors.js';
+import { type Confirmation, GrantRevokedError } from './gateway-errors.js';
 import { createGatewayFetch } from './gateway-fetch.js';
 import { type SavedConnection, saveConnection } from './saved-connection.js';
 import { toAllowanceError } from './to-allowance-error.js';
@@ -62,6 +69,19 @@ export interface Connection {
   /** `GET /v1/allowance`: what is left of the allowance (spec 05-gateway §5.12). */
   status(): Promise<AllowanceStatus>;
   /**
+   * `GET /v1/confirmations/{id}`: where a confirmation this grant was asked for stands (spec
+   * 06-metering §6.10). Unknown ids, and other grants' confirmations, are 404 `not_found`.
+   */
+  confirmationStatus(id: string): Promise<ConfirmationStatus>;
+  /**
+   * Waits for the user's decision on a confirmation, polling {@link Connection.confirmationStatus}
+   * (what `ConfirmationRequiredError.waitForDecision` does).
+   */
+  waitForConfirmation(
+    confirmation: Confirmation | string,
+    options?: WaitForDecisionOptions,
+  ): Promise<ConfirmationDecision>;
+  /**
    * Disconnects: revokes the refresh token (RFC 7009), which ends the whole grant at once (spec
    * [REV-2]). Calls with this connection are refused from then on with `grant_revoked`.
    */
@@ -73,6 +93,13 @@ export interface Connection {
 // Refresh this long before the access token expires, so a call never leaves with a dying token.
 const REFRESH_MARGIN_MILLISECONDS = 30_000;
 const PLACEHOLDER_API_KEY = 'allowance-connection';
+const CONFIRMATION_STATUSES = new Set<ConfirmationStatus>([
+  'pending',
+  'approved',
+  'denied',
+  'used',
+  'expired',
+]);
 
 /** The connection behind the {@link Connection} interface. */
 export class LiveConnection implements Connection {
@@ -111,6 +138,7 @@ export class LiveConnection implements Connection {
       renew: async (rejected) => {
         if (this.#state.accessToken === rejected) await this.#refresh();
       },
+      onConfirmation: (confirmation) => rememberConfirmationSource(confirmation, this, context.now()),
     });
   }
 
@@ -159,6 +187,37 @@ export class LiveConnection implements Connection {
       );
     }
     return parsed.data;
+  }
+
+  async confirmationStatus(id: string): Promise<ConfirmationStatus> {
+    const response = await this.#fetch(
+      `${this.#context.gateway}/v1/confirmations/${encodeURIComponent(id)}`,
+      { headers: { accept: 'application/json' } },
+    );
+    const body: unknown = await response.json().catch(() => undefined);
+    if (!response.ok) {
+      throw (
+        toAllowanceError({ status: response.status, headers: response.headers, error: body }) ??
+        new AllowanceError('unexpected_response', `The gateway answered ${response.status}.`, {
+          status: response.status,
+        })
+      );
+    }
+    const status = (body as { status?: unknown } | undefined)?.status;
+    if (!CONFIRMATION_STATUSES.has(status as ConfirmationStatus)) {
+      throw new AllowanceError(
+        'unexpected_response',
+        `The confirmation endpoint answered an unknown status ${JSON.stringify(status)}.`,
+      );
+    }
+    return status as ConfirmationStatus;
+  }
+
+  waitForConfirmation(
+    confirmation: Confirmation | string,
+    options: WaitForDecisionOptions = {},
+  ): Promise<ConfirmationDecision> {
+    return waitForDecision(this, typeof confirmation === 'string' ? confirmation : confirmation.id, options);
   }
 
   async revoke(): Promise<void> {

@@ -1,5 +1,13 @@
 import { GATEWAY_ERRORS, type GatewayErrorCode } from '@allowance/protocol';
 import { AllowanceError, type AllowanceErrorOptions } from './allowance-error.js';
+import {
+  type ConfirmationDecision,
+  type ConfirmationStatusSource,
+  confirmationSourceFor,
+  noConfirmationSource,
+  type WaitForDecisionOptions,
+  waitForDecision,
+} from './confirmation-decision.js';
 
 function gatewayOptions(code: GatewayErrorCode, options: AllowanceErrorOptions): AllowanceErrorOptions {
   return { ...options, status: options.status ?? GATEWAY_ERRORS[code].status };
@@ -101,17 +109,22 @@ export interface Confirmation {
 
 /**
  * 403 `confirmation_required`: the call could cost more than the grant's `confirm_above`, so the
- * user must approve it at `confirmation.url`. Retry the same request with the header
- * `Allowance-Confirmation: <confirmation.id>` every few seconds until it goes through
- * (spec [MTR-29]–[MTR-33]).
+ * user must approve it at `confirmation.url` (spec [MTR-29]–[MTR-33]). Show or open the URL, wait
+ * for the decision with {@link ConfirmationRequiredError.waitForDecision}, then send the same
+ * request again with {@link ConfirmationRequiredError.retryHeaders}: the official SDKs take them
+ * as a per-request option. An approval lets exactly one call through, and only the same call
+ * (same provider and model, no higher worst-case cost); the retry of another call, or a second
+ * retry, is refused with a new confirmation.
  *
  * @example
- * const refusal = toAllowanceError(error);
- * if (refusal instanceof ConfirmationRequiredError && refusal.confirmation) {
- *   console.log(`Approve this call at ${refusal.confirmation.url}`);
- *   await openai.chat.completions.create(body, {
- *     headers: { 'Allowance-Confirmation': refusal.confirmation.id },
- *   });
+ * try {
+ *   return await openai.chat.completions.create(body);
+ * } catch (error) {
+ *   const refusal = toAllowanceError(error);
+ *   if (!(refusal instanceof ConfirmationRequiredError) || !refusal.confirmation) throw error;
+ *   console.log(`This call could cost up to ${refusal.confirmation.estimatedMaxCost}: approve it at ${refusal.confirmation.url}`);
+ *   if ((await refusal.waitForDecision()) !== 'approved') throw error;
+ *   return await openai.chat.completions.create(body, { headers: refusal.retryHeaders });
  * }
  */
 export class ConfirmationRequiredError extends AllowanceError {
@@ -124,6 +137,47 @@ export class ConfirmationRequiredError extends AllowanceError {
   ) {
     super('confirmation_required', message, gatewayOptions('confirmation_required', options));
     this.confirmation = options.confirmation;
+  }
+
+  /**
+   * The headers that send the same request again under this confirmation:
+   * `{ 'Allowance-Confirmation': id }`, or none when the gateway gave no confirmation.
+   */
+  get retryHeaders(): Record<string, string> {
+    return this.confirmation ? { 'Allowance-Confirmation': this.confirmation.id } : {};
+  }
+
+  /**
+   * Waits until the user approves or denies the call in the wallet, or the confirmation expires,
+   * by polling the gateway (`GET /v1/confirmations/{id}`) with the access token of the
+   * connection the call was made with; pass `connection` when the refusal did not come through
+   * a connection of this process.
+   */
+  waitForDecision(
+    options: WaitForDecisionOptions & { connection?: ConfirmationStatusSource | undefined } = {},
+  ): Promise<ConfirmationDecision> {
+    const confirmation = this.confirmation;
+    if (!confirmation) {
+      return Promise.reject(
+        new AllowanceError('unexpected_response', 'The gateway gave no confirmation to wait for.', {
+          cause: this,
+        }),
+      );
+    }
+    const source = options.connection ?? confirmationSourceFor(confirmation.id);
+    if (!source) return Promise.reject(noConfirmationSource(confirmation.id));
+    return waitForDecision(source, confirmation.id, options);
+  }
+}
+
+/** 403 `confirmation_denied`: the user refused the call this confirmation was for; do not retry it as is. */
+export class ConfirmationDeniedError extends AllowanceError {
+  override name = 'ConfirmationDeniedError';
+  constructor(
+    message: string = GATEWAY_ERRORS.confirmation_denied.summary,
+    options: AllowanceErrorOptions = {},
+  ) {
+    super('confirmation_denied', message, gatewayOptions('confirmation_denied', options));
   }
 }
 
@@ -160,6 +214,8 @@ export function gatewayError(
       return new RateLimitedError(message, options);
     case 'confirmation_required':
       return new ConfirmationRequiredError(message, options);
+    case 'confirmation_denied':
+      return new ConfirmationDeniedError(message, options);
     default:
       return new AllowanceError(code, message, gatewayOptions(code, options));
   }

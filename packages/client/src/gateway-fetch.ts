@@ -1,5 +1,7 @@
 import * as oauth from 'oauth4webapi';
 import { AllowanceError } from './allowance-error.js';
+import { type Confirmation, ConfirmationRequiredError } from './gateway-errors.js';
+import { toAllowanceError } from './to-allowance-error.js';
 
 /** What a request to the gateway is sent with. */
 export interface GatewayCredentials {
@@ -19,6 +21,8 @@ export interface GatewayFetchOptions {
   credentials(): Promise<GatewayCredentials>;
   /** Renews the access token the gateway refused as `invalid_token`, unless it was renewed since. */
   renew(rejectedAccessToken: string): Promise<void>;
+  /** Told of every confirmation the gateway asks for, so its error can later wait for the decision. */
+  onConfirmation?: (confirmation: Confirmation) => void;
 }
 
 interface OutgoingRequest {
@@ -79,6 +83,17 @@ async function refusedAsInvalidToken(response: Response): Promise<boolean> {
   return body?.error?.code === 'invalid_token';
 }
 
+/** The confirmation a 403 `confirmation_required` carries (spec 06-metering §6.10), if it is one. */
+async function requestedConfirmation(response: Response): Promise<Confirmation | undefined> {
+  if (response.status !== 403) return undefined;
+  const body: unknown = await response
+    .clone()
+    .json()
+    .catch(() => undefined);
+  const refusal = toAllowanceError({ status: response.status, error: body });
+  return refusal instanceof ConfirmationRequiredError ? refusal.confirmation : undefined;
+}
+
 /**
  * A `fetch` for the official OpenAI and Anthropic SDKs that authenticates every request to the
  * gateway with the connection's current access token, whatever key the SDK put in
@@ -87,7 +102,7 @@ async function refusedAsInvalidToken(response: Response): Promise<boolean> {
  * §7.1). Proofs come from oauth4webapi, which also keeps the gateway's DPoP nonce and lets this
  * retry once when the gateway asks for a new one. A 401 `invalid_token` gets one refresh and one
  * retry. Responses, streams and gateway errors are returned untouched, so the SDKs raise their
- * usual errors.
+ * usual errors; a `confirmation_required` is also reported to `onConfirmation`.
  */
 export function createGatewayFetch(options: GatewayFetchOptions): typeof fetch {
   const send = async (request: OutgoingRequest, credentials: GatewayCredentials): Promise<Response> => {
@@ -131,6 +146,10 @@ export function createGatewayFetch(options: GatewayFetchOptions): typeof fetch {
     }
     const credentials = await options.credentials();
     const response = await send(request, credentials);
+    if (options.onConfirmation) {
+      const confirmation = await requestedConfirmation(response);
+      if (confirmation) options.onConfirmation(confirmation);
+    }
     if (!request.replayable || !(await refusedAsInvalidToken(response))) return response;
     await response.body?.cancel();
     await options.renew(credentials.accessToken);

@@ -20,6 +20,12 @@ export {
   InvalidAllowanceError,
   ReauthorizationRequiredError,
 } from './authorization-errors.js';
+export type {
+  ConfirmationDecision,
+  ConfirmationStatus,
+  ConfirmationStatusSource,
+  WaitForDecisionOptions,
+} from './confirmation-decision.js';
 export type { Connection, ConnectionOptions, SdkOptions } from './connection.js';
 export type { DeviceAuthorization, DeviceAuthorizationOptions, WaitOptions } from './device-authorization.js';
 export { type ClientRegistration, type DiscoveryOptions, discoverWallet } from './discover-wallet.js';
@@ -27,6 +33,7 @@ export type { DpopKeyPair } from './dpop-key.js';
 export {
   BudgetExhaustedError,
   type Confirmation,
+  ConfirmationDeniedError,
   ConfirmationRequiredError,
   GrantExpiredError,
   GrantRevokedError,

@@ -19,6 +19,7 @@ import { allowanceStatus } from './allowance-status.js';
 import { AnomalyDetector } from './anomaly-detector.js';
 import { clientAddress } from './client-address.js';
 import { type GatewayConfig, type GatewayConfigInput, resolveGatewayConfig } from './config.js';
+import { CONFIRMATION_STATUS_PATH, confirmationStatus } from './confirmation-status.js';
 import { createDpopVerifier, memoryReplayCache } from './dpop/index.js';
 import { GatewayError } from './gateway-error.js';
 import { asGatewayError, readJsonBody, sendError, sendJson } from './http-io.js';
@@ -55,7 +56,7 @@ export interface Gateway extends AsyncDisposable {
 interface Route {
   method: 'GET' | 'POST';
   family: ApiFamily | 'either';
-  endpoint: MeteredEndpoint | 'models' | 'allowance' | 'count_tokens';
+  endpoint: MeteredEndpoint | 'models' | 'allowance' | 'count_tokens' | 'confirmation';
 }
 
 const ROUTES: Record<string, Route> = {
@@ -66,6 +67,8 @@ const ROUTES: Record<string, Route> = {
   '/v1/models': { method: 'GET', family: 'either', endpoint: 'models' },
   '/v1/allowance': { method: 'GET', family: 'either', endpoint: 'allowance' },
 };
+/** `GET /v1/confirmations/{id}`: where a human confirmation stands (spec §6.10). */
+const CONFIRMATION_ROUTE: Route = { method: 'GET', family: 'either', endpoint: 'confirmation' };
 
 const CORS = {
   'access-control-allow-origin': '*',
@@ -112,6 +115,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     defaultMaxOutputTokens: config.defaultMaxOutputTokens,
     reservationDeadlineMs: config.reservationDeadlineSeconds * 1000,
     now,
+    issuer: config.issuer,
   };
 
   // A reservation past its deadline belongs to a call whose gateway died (this one before a
@@ -228,6 +232,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       return sendJson(response, 200, await allowanceStatus(store, context, new Date(now())), CORS);
     if (route.endpoint === 'models')
       return sendJson(response, 200, listModels(context, family === 'anthropic'), CORS);
+    if (route.endpoint === 'confirmation') {
+      const path = url.pathname.slice(basePath.length);
+      return sendJson(
+        response,
+        200,
+        await confirmationStatus(store, context, path, config.issuer, now()),
+        CORS,
+      );
+    }
 
     // A leaked token draining the wallet looks like a burst or a day's budget in a minute: the
     // grant is suspended, with the reason, until the user resumes or revokes it.
@@ -294,6 +307,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         body: valid as Record<string, unknown>,
         providerHeader,
         passHeaders,
+        confirmation: request.headers['allowance-confirmation'],
         signal: abort.signal,
       },
       response,
@@ -371,7 +385,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     if (basePath !== '' && url.pathname !== basePath && !url.pathname.startsWith(`${basePath}/`))
       return false;
     const path = url.pathname.slice(basePath.length);
-    const route = ROUTES[path];
+    const route =
+      ROUTES[path] ?? (path.startsWith(CONFIRMATION_STATUS_PATH) ? CONFIRMATION_ROUTE : undefined);
     const family: ApiFamily =
       path.startsWith('/v1/messages') || request.headers['anthropic-version'] ? 'anthropic' : 'openai';
     const dpop = { used: false };

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { type ApiFamily, formatMoney, type Usage } from '@allowance/protocol';
 import { openCredential, type Sealer, type Store } from '@allowance/store';
+import { confirmCall } from './check-confirmation.js';
 import { GatewayError } from './gateway-error.js';
 import type { GrantContext } from './load-grant.js';
 import { type CallPlan, type MeteredEndpoint, planCall, rewriteBody } from './plan-call.js';
@@ -17,6 +18,10 @@ export interface MeteredCallDependencies {
   defaultMaxOutputTokens: number;
   reservationDeadlineMs: number;
   now: () => number;
+  /** The issuer: human confirmations are decided at `{issuer}/confirmations/{id}` (spec §6.10). */
+  issuer: string;
+  /** How long a confirmation lasts; default 10 minutes, at most 15 (spec MTR-29). */
+  confirmationLifetimeMs?: number | undefined;
 }
 
 const NO_USAGE: Usage = { inputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0, outputTokens: 0 };
@@ -35,6 +40,8 @@ export async function meteredCall(
     body: Record<string, unknown>;
     providerHeader: string | undefined;
     passHeaders: Record<string, string>;
+    /** The `Allowance-Confirmation` header: an approval this call retries with (spec §6.10). */
+    confirmation?: string | string[] | undefined;
     signal: AbortSignal;
   },
   response: ServerResponse,
@@ -46,33 +53,47 @@ export async function meteredCall(
     defaultMaxOutputTokens: dependencies.defaultMaxOutputTokens,
     now: new Date(startedAt),
   });
-  if (plan.needsConfirmation) {
-    throw new GatewayError(
-      'confirmation_required',
-      `This call could cost up to ${formatMoney(plan.worstCaseMicros ?? 0)} ${wallet.currency}, above the ${grant.details.confirm_above?.amount} ${wallet.currency} the user asked to confirm.`,
-    );
-  }
-  const credential = await openCredential(
-    dependencies.store,
-    dependencies.sealer,
-    grant.accountId,
-    plan.target.provider,
-  );
-  if (!credential)
-    throw new GatewayError('provider_unavailable', `The wallet has no key for "${plan.target.provider}".`);
-
   const callId = `call_${randomBytes(12).toString('base64url')}`;
+  // Step 9: above `confirm_above`, only an approval the user gave for this very call lets it on.
+  const confirmation = plan.needsConfirmation
+    ? await confirmCall(
+        {
+          store: dependencies.store,
+          issuer: dependencies.issuer,
+          lifetimeMs: dependencies.confirmationLifetimeMs,
+        },
+        context,
+        plan,
+        { id: callId, header: request.confirmation, now: startedAt },
+      )
+    : undefined;
   const worst = { moneyMicros: plan.worstCaseMicros, tokens: plan.inputTokens + plan.maxOutputTokens };
   const holds = holdsFor(grant, wallet, worst, new Date(startedAt));
-  await reserveBudget(
-    dependencies.store,
-    { id: callId, grant, providerId: plan.target.provider, model: plan.target.model },
-    holds,
-    worst,
-    wallet.currency,
-    startedAt,
-    dependencies.reservationDeadlineMs,
-  );
+  let credential: NonNullable<Awaited<ReturnType<typeof openCredential>>>;
+  try {
+    const opened = await openCredential(
+      dependencies.store,
+      dependencies.sealer,
+      grant.accountId,
+      plan.target.provider,
+    );
+    if (!opened)
+      throw new GatewayError('provider_unavailable', `The wallet has no key for "${plan.target.provider}".`);
+    credential = opened;
+    await reserveBudget(
+      dependencies.store,
+      { id: callId, grant, providerId: plan.target.provider, model: plan.target.model },
+      holds,
+      worst,
+      wallet.currency,
+      startedAt,
+      dependencies.reservationDeadlineMs,
+    );
+  } catch (error) {
+    // A confirmation is consumed only by a call that got its reservation (spec MTR-32, §6.10).
+    await confirmation?.restore();
+    throw error;
+  }
 
   const settle = (
     usage: Usage,

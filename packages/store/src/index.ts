@@ -2,6 +2,20 @@
  * The wallet's persistent state through Kysely: schema, migrations, and the atomic budget
  * operations the gateway and the authorization server share.
  */
+
+export {
+  type ConfirmationRecord,
+  type ConfirmationState,
+  type ConfirmedCall,
+  confirmationState,
+  createConfirmation,
+  decideConfirmation,
+  findConfirmation,
+  listPendingConfirmations,
+  newConfirmationId,
+  restoreConfirmation,
+  useConfirmation,
+} from './confirmations.js';
 export {
   type ConfiguredProvider,
   configuredProviders,

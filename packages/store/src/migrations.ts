@@ -167,9 +167,39 @@ const initial: Migration = {
   },
 };
 
+// Human confirmations of expensive calls (spec 06-metering §6.10): one row per call the gateway
+// held back, decided by the user in the wallet and consumed by exactly one retried call.
+const confirmations: Migration = {
+  async up(database: Kysely<unknown>) {
+    await database.schema
+      .createTable('confirmations')
+      .addColumn('id', 'text', (column) => column.primaryKey())
+      .addColumn('grant_id', 'text', (column) => column.notNull())
+      .addColumn('account_id', 'text', (column) => column.notNull())
+      .addColumn('client_id', 'text', (column) => column.notNull())
+      .addColumn('provider_id', 'text', (column) => column.notNull())
+      .addColumn('model', 'text', (column) => column.notNull())
+      .addColumn('estimated_max_micros', 'bigint', (column) => column.notNull())
+      .addColumn('status', 'text', (column) => column.notNull())
+      .addColumn('created_at', 'bigint', (column) => column.notNull())
+      .addColumn('expires_at', 'bigint', (column) => column.notNull())
+      .addColumn('decided_at', 'bigint')
+      .addColumn('used_at', 'bigint')
+      .addColumn('call_id', 'text')
+      .execute();
+    await database.schema
+      .createIndex('confirmations_account_status')
+      .on('confirmations')
+      .columns(['account_id', 'status'])
+      .execute();
+    await database.schema.createIndex('confirmations_grant').on('confirmations').column('grant_id').execute();
+  },
+};
+
 /** The migrations in order; the name sorts them. */
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001-initial': initial,
+  '0002-confirmations': confirmations,
 };
 
 /** Kysely's migrator reads the list from code, so a build carries its own migrations. */

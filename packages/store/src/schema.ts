@@ -13,6 +13,7 @@ export interface Database {
   oidc_models: OidcModelsTable;
   signing_keys: SigningKeysTable;
   web_sessions: WebSessionsTable;
+  confirmations: ConfirmationsTable;
 }
 
 export interface AccountsTable {
@@ -153,4 +154,29 @@ export interface WebSessionsTable {
   account_id: string;
   created_at: number;
   expires_at: number;
+}
+
+/**
+ * A call held back for the user's approval (spec 06-metering §6.10). It moves `pending` →
+ * `approved` or `denied` by the user, and `approved` → `used` by the one retried call it
+ * authorizes; each move is one conditional UPDATE, so a confirmation is decided once and used once.
+ */
+export interface ConfirmationsTable {
+  /** `cf_` and 128 random bits: the id in the URL and the `Allowance-Confirmation` header. */
+  id: string;
+  grant_id: string;
+  account_id: string;
+  client_id: string;
+  provider_id: string;
+  model: string;
+  /** The call's worst-case cost in micros; a retry may cost at most this. */
+  estimated_max_micros: number;
+  status: 'pending' | 'approved' | 'denied' | 'used';
+  created_at: number;
+  /** Neither the decision nor the retry counts after this instant. */
+  expires_at: number;
+  decided_at: number | null;
+  used_at: number | null;
+  /** The call it authorized, once used. */
+  call_id: string | null;
 }

@@ -2,7 +2,7 @@ import { html, type SafeHtml } from '../pages/html.js';
 import { layout } from '../pages/layout.js';
 
 /** The dashboard's pages, as the navigation names them. */
-export type DashboardSection = 'apps' | 'spend' | 'activity' | 'settings';
+export type DashboardSection = 'apps' | 'confirmations' | 'spend' | 'activity' | 'settings';
 
 /** What an action tells the user on the page it lands on. */
 export interface PageMessage {
@@ -14,6 +14,7 @@ export interface PageMessage {
 
 const SECTIONS: ReadonlyArray<{ section: DashboardSection; href: string; label: string }> = [
   { section: 'apps', href: '/', label: 'Apps and keys' },
+  { section: 'confirmations', href: '/confirmations', label: 'Confirmations' },
   { section: 'spend', href: '/spend', label: 'Spend' },
   { section: 'activity', href: '/activity', label: 'Activity' },
   { section: 'settings', href: '/settings', label: 'Settings' },

@@ -6,6 +6,7 @@ import { csrfField } from '../pages/csrf.js';
 import { activityPage } from './activity-page.js';
 import { ACTIVITY_PAGE_SIZE, readActivityQuery } from './activity-query.js';
 import { clientNames } from './client-names.js';
+import { confirmationRoutes } from './confirmation-routes.js';
 import type { DashboardDependencies } from './dashboard-dependencies.js';
 import { grantRoutes } from './grant-routes.js';
 import { pageSession, type SignedIn } from './session-guard.js';
@@ -117,9 +118,14 @@ function readingRoutes(dependencies: DashboardDependencies): Router {
 
 /**
  * Every dashboard route besides the home page and provider keys (in `home/`): spend, its CSV,
- * the activity log, settings, the monthly cap, and the actions on a grant. Pages need a live
+ * the activity log, settings, the monthly cap, the actions on a grant, and call confirmations. Pages need a live
  * session (else a redirect to /signin); forms also need this browser's CSRF token.
  */
 export function dashboardRouters(dependencies: DashboardDependencies): Router[] {
-  return [readingRoutes(dependencies), grantRoutes(dependencies), settingsRoutes(dependencies)];
+  return [
+    readingRoutes(dependencies),
+    grantRoutes(dependencies),
+    settingsRoutes(dependencies),
+    confirmationRoutes(dependencies),
+  ];
 }
