@@ -7,13 +7,15 @@ import { defineConfig } from 'vitest/config';
 const workspaceFolders = ['./packages/', './examples/'].map((folder) =>
   fileURLToPath(new URL(folder, import.meta.url)),
 );
+const packageFolders = [
+  ...workspaceFolders.flatMap((parent) => readdirSync(parent).map((folder) => `${parent}${folder}/`)),
+  fileURLToPath(new URL('./conformance/', import.meta.url)),
+];
 const alias = Object.fromEntries(
-  workspaceFolders.flatMap((parent) =>
-    readdirSync(parent).map((folder) => {
-      const manifest = JSON.parse(readFileSync(`${parent}${folder}/package.json`, 'utf8'));
-      return [manifest.name as string, `${parent}${folder}/src/index.ts`];
-    }),
-  ),
+  packageFolders.map((folder) => {
+    const manifest = JSON.parse(readFileSync(`${folder}package.json`, 'utf8'));
+    return [manifest.name as string, `${folder}src/index.ts`];
+  }),
 );
 
 export default defineConfig({
