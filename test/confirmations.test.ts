@@ -29,7 +29,7 @@ beforeAll(async () => {
   owner = await userWithKeys(harness, 'confirming-owner@example.com');
   const wallet = await discoverWallet(
     harness.wallet.issuer,
-    { clientId: APP.client_id, redirectUri: APP.redirect_uris[0] as string },
+    { clientId: APP.client_id, clientSecret: APP.client_secret, redirectUri: APP.redirect_uris[0] as string },
     { allowInsecure: true },
   );
   const { url, pending } = await wallet.startAuthorization({

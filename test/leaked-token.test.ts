@@ -113,15 +113,16 @@ describe('a leaked token', () => {
       issuer,
       await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', [oauth.allowInsecureRequests]: true }),
     );
-    const client: oauth.Client = { client_id: APP.client_id, token_endpoint_auth_method: 'none' };
+    const client: oauth.Client = { client_id: APP.client_id };
+    const authentication = oauth.ClientSecretBasic(APP.client_secret);
     const insecure = { [oauth.allowInsecureRequests]: true } as const;
     const rotated = await oauth.processRefreshTokenResponse(
       as,
       client,
-      await oauth.refreshTokenGrantRequest(as, client, oauth.None(), refreshToken, insecure),
+      await oauth.refreshTokenGrantRequest(as, client, authentication, refreshToken, insecure),
     );
     secrets.push(rotated.access_token, String(rotated.refresh_token));
-    const replay = await oauth.refreshTokenGrantRequest(as, client, oauth.None(), refreshToken, insecure);
+    const replay = await oauth.refreshTokenGrantRequest(as, client, authentication, refreshToken, insecure);
     await expect(oauth.processRefreshTokenResponse(as, client, replay)).rejects.toMatchObject({
       error: 'invalid_grant',
     });

@@ -9,9 +9,14 @@ import { openStore, type Store } from '@allowance/store';
 import { freePort, ScriptedBrowser } from '@allowance/testing';
 import * as oauth from 'oauth4webapi';
 
+/**
+ * The app most tests connect: a server-side web app, so a confidential client, which the
+ * wallet's DPoP policy for public clients does not cover; tests of DPoP bind its tokens on purpose.
+ */
 export const APP = {
   client_id: 'blog-assistant',
   client_name: 'Blog Assistant',
+  client_secret: 'blog-assistant-secret-for-tests',
   redirect_uris: ['http://127.0.0.1:5999/callback'],
 };
 const insecure = { [oauth.allowInsecureRequests]: true } as const;
@@ -159,7 +164,7 @@ export async function connectApp(
     issuer,
     await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', ...insecure }),
   );
-  const client: oauth.Client = { client_id: APP.client_id, token_endpoint_auth_method: 'none' };
+  const client: oauth.Client = { client_id: APP.client_id };
   const redirectUri = APP.redirect_uris[0] as string;
   const verifier = oauth.generateRandomCodeVerifier();
   const state = oauth.generateRandomState();
@@ -186,7 +191,7 @@ export async function connectApp(
     await oauth.authorizationCodeGrantRequest(
       as,
       client,
-      oauth.None(),
+      oauth.ClientSecretBasic(APP.client_secret),
       oauth.validateAuthResponse(as, client, browser.leftTo, state),
       redirectUri,
       verifier,

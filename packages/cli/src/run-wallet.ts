@@ -40,6 +40,9 @@ export async function serveWallet(options: WalletOptions): Promise<RunningWallet
     ...(options.timeZone && { timeZone: options.timeZone }),
     ...(options.registrationToken && { registrationToken: options.registrationToken }),
     ...(options.trustProxy !== undefined && { trustProxy: options.trustProxy }),
+    ...(options.requireDpopForPublicClients !== undefined && {
+      requireDpopForPublicClients: options.requireDpopForPublicClients,
+    }),
     ...(options.clients && { clients: options.clients as ServerConfigInput['clients'] }),
   };
   let authorizationServer: AuthorizationServer | undefined;

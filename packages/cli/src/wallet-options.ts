@@ -19,6 +19,8 @@ export const walletOptionsSchema = z.object({
   timeZone: z.string().optional(),
   registrationToken: z.string().optional(),
   trustProxy: z.boolean().optional(),
+  /** Public clients must use DPoP (default true; spec DPOP-3). */
+  requireDpopForPublicClients: z.boolean().optional(),
   clients: z.array(z.unknown()).optional(),
   /** Gateway options passed through (timeouts, body limit, reservation deadline …). */
   gatewayOptions: z.record(z.string(), z.unknown()).optional(),

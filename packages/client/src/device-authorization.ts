@@ -3,7 +3,7 @@ import { AllowanceError } from './allowance-error.js';
 import { type AllowanceRequest, resolveAllowanceRequest } from './allowance-request.js';
 import { AuthorizationDeniedError, throwAsAllowanceError } from './authorization-errors.js';
 import { type Connection, type ConnectionOptions, LiveConnection } from './connection.js';
-import { generateDpopKey } from './dpop-key.js';
+import { generateDpopKey, publicClient } from './dpop-key.js';
 import { withDpopNonceRetry } from './dpop-nonce-retry.js';
 import { tokenStateFrom } from './token-state.js';
 import type { WalletContext } from './wallet-context.js';
@@ -12,7 +12,7 @@ import type { WalletContext } from './wallet-context.js';
 export interface DeviceAuthorizationOptions {
   /** The allowance to ask for. */
   allowance: AllowanceRequest;
-  /** Bind the tokens to a new DPoP key (RFC 9449). */
+  /** Bind the tokens to a new DPoP key (RFC 9449). Default: on for public clients (spec [DPOP-3]). */
   dpop?: boolean;
 }
 
@@ -87,7 +87,7 @@ export async function startDeviceAuthorization(
   } catch (error) {
     throwAsAllowanceError(error);
   }
-  const dpop = options.dpop ? await generateDpopKey() : undefined;
+  const dpop = (options.dpop ?? publicClient(client)) ? await generateDpopKey() : undefined;
   const handle = dpop && oauth.DPoP(client, dpop.keys);
   const deadline = context.now() + device.expires_in * 1000;
 

@@ -32,3 +32,11 @@ export async function importDpopKey(json: DpopKeyPair): Promise<oauth.CryptoKeyP
   ]);
   return { publicKey, privateKey };
 }
+
+/**
+ * Whether the app is a public client (no secret): browser and native apps. They use DPoP unless
+ * told otherwise, as wallets require it of them by default (spec [DPOP-3]).
+ */
+export function publicClient(client: oauth.Client): boolean {
+  return client.token_endpoint_auth_method === 'none';
+}

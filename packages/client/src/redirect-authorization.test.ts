@@ -61,7 +61,8 @@ describe('the redirect flow', () => {
       tokens: { max_output_per_request: 2000 },
       scopes: ['document:read'],
     });
-    expect(connection.dpopBound).toBe(false);
+    // A public client binds its tokens to a DPoP key unless told otherwise (spec DPOP-3).
+    expect(connection.dpopBound).toBe(true);
     const status = await connection.status();
     expect(status).toMatchObject({
       grant_id: connection.grantId,
@@ -69,6 +70,15 @@ describe('the redirect flow', () => {
       status: 'active',
     });
     expect(status.budget[0]).toMatchObject({ limit: '2.00', spent: '0.00' });
+  });
+
+  it("is refused by the wallet's DPoP policy when a public client turns DPoP off", async () => {
+    const { url, pending } = await wallet.startAuthorization({ allowance: request, dpop: false });
+    expect(pending.dpopKey).toBeUndefined();
+    const callback = await answerConsent(browser, url, 'approve');
+    await expect(wallet.finishAuthorization(callback, pending)).rejects.toMatchObject({
+      code: 'invalid_dpop_proof',
+    });
   });
 
   it('turns a denial into AuthorizationDeniedError', async () => {

@@ -3,7 +3,7 @@ import { AllowanceError } from './allowance-error.js';
 import { type AllowanceRequest, resolveAllowanceRequest } from './allowance-request.js';
 import { throwAsAllowanceError } from './authorization-errors.js';
 import { type Connection, type ConnectionOptions, LiveConnection } from './connection.js';
-import { type DpopKeyPair, generateDpopKey, importDpopKey } from './dpop-key.js';
+import { type DpopKeyPair, generateDpopKey, importDpopKey, publicClient } from './dpop-key.js';
 import { withDpopNonceRetry } from './dpop-nonce-retry.js';
 import { tokenStateFrom } from './token-state.js';
 import type { WalletContext } from './wallet-context.js';
@@ -12,7 +12,10 @@ import type { WalletContext } from './wallet-context.js';
 export interface AuthorizationOptions {
   /** The allowance to ask for. */
   allowance: AllowanceRequest;
-  /** Bind the tokens to a new DPoP key (RFC 9449), so a stolen token is useless on its own. */
+  /**
+   * Bind the tokens to a new DPoP key (RFC 9449), so a stolen token is useless on its own. Default:
+   * on for public clients (no secret), which wallets require it of by default (spec [DPOP-3]).
+   */
   dpop?: boolean;
 }
 
@@ -65,7 +68,7 @@ export async function startAuthorization(
     resource: context.gateway,
     authorization_details: JSON.stringify([details]),
   });
-  const dpop = options.dpop ? await generateDpopKey() : undefined;
+  const dpop = (options.dpop ?? publicClient(client)) ? await generateDpopKey() : undefined;
   const handle = dpop && oauth.DPoP(client, dpop.keys);
   let requestUri: string;
   try {

@@ -31,6 +31,11 @@ export const gatewayConfigSchema = z.object({
   anomalyBurstWindowSeconds: z.number().int().positive().default(10),
   /** Spending a day's worth of a grant's budget within this many seconds suspends it. */
   anomalySpendWindowSeconds: z.number().int().positive().default(60),
+  /**
+   * Ask for server nonces in DPoP proofs (RFC 9449 §9, spec DPOP-16), so a proof made in advance
+   * with a stolen key expires within minutes. Off by default: it costs apps one extra round trip.
+   */
+  dpopNonces: z.boolean().default(false),
 });
 
 /** Gateway options as given. */

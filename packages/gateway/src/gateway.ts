@@ -1,3 +1,4 @@
+import { hkdfSync } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   type AccessTokenClaims,
@@ -20,7 +21,7 @@ import { AnomalyDetector } from './anomaly-detector.js';
 import { clientAddress } from './client-address.js';
 import { type GatewayConfig, type GatewayConfigInput, resolveGatewayConfig } from './config.js';
 import { CONFIRMATION_STATUS_PATH, confirmationStatus } from './confirmation-status.js';
-import { createDpopVerifier, memoryReplayCache } from './dpop/index.js';
+import { createDpopVerifier, memoryReplayCache, rotatingNonces } from './dpop/index.js';
 import { GatewayError } from './gateway-error.js';
 import { asGatewayError, readJsonBody, sendError, sendJson } from './http-io.js';
 import { listModels } from './list-models.js';
@@ -92,6 +93,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const sealer = createSealer(options.masterKey);
   const verifyToken = createTokenVerifier(config, { ...(options.keys && { keys: options.keys }), now });
   const verifyProof = createDpopVerifier({ replayCache: memoryReplayCache({ now }), now });
+  // Every replica opens the same master key, so nonces derived from it agree across replicas.
+  const nonces = config.dpopNonces
+    ? rotatingNonces({
+        secret: new Uint8Array(hkdfSync('sha256', options.masterKey, '', 'allowance gateway dpop nonces', 32)),
+        now,
+      })
+    : undefined;
   const upstream =
     options.upstream ??
     createUpstream({
@@ -179,6 +187,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         url: `${base.origin}${url.pathname}`,
         accessToken: presented.token,
         expectedThumbprint: thumbprint,
+        ...(nonces && { nonces }),
       });
       if (!outcome.ok) {
         throw new GatewayError(outcome.error, outcome.description, {
@@ -195,6 +204,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       );
     }
     const context = await loadGrant(store, claims, now());
+    if (context.grant.requireDpop && !thumbprint) {
+      // The user made this grant DPoP-only (spec DPOP-3): an unbound token is refused even
+      // though it verifies, as a stolen Bearer token would be.
+      dpop.used = true;
+      throw new GatewayError(
+        'invalid_dpop_proof',
+        'The user requires DPoP for this app: get a DPoP-bound token and send a proof with each call.',
+      );
+    }
     const allowlist = context.grant.ipAllowlist;
     if (allowlist.length > 0) {
       const address = clientAddress(request, config.trustedProxies);

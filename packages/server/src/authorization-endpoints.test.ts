@@ -4,7 +4,7 @@ import { ScriptedBrowser } from '@allowance/testing';
 import { decodeJwt } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authorize, discover, REQUESTED_ALLOWANCE } from './test-support/app-client.js';
+import { authorize, discover, REQUESTED_ALLOWANCE, tokenOptions } from './test-support/app-client.js';
 import {
   CONFIDENTIAL_CLIENT,
   DEVICE_CLIENT,
@@ -61,7 +61,15 @@ async function codeFlow(
   return oauth.processAuthorizationCodeResponse(
     as,
     client,
-    await oauth.authorizationCodeGrantRequest(as, client, auth, parameters, redirectUri, verifier, insecure),
+    await oauth.authorizationCodeGrantRequest(
+      as,
+      client,
+      auth,
+      parameters,
+      redirectUri,
+      verifier,
+      tokenOptions(client),
+    ),
   );
 }
 
@@ -118,7 +126,7 @@ describe('pushed authorization requests (RFC 9126)', () => {
         oauth.validateAuthResponse(as, publicClient, callback, state),
         publicRedirect,
         verifier,
-        insecure,
+        tokenOptions(publicClient),
       ),
     );
     expect(tokens.authorization_details?.[0]).toMatchObject({
@@ -171,7 +179,7 @@ describe('the device authorization grant (RFC 8628)', () => {
       client,
       oauth.None(),
       device.device_code,
-      insecure,
+      tokenOptions(client),
     );
     await expect(oauth.processDeviceCodeResponse(as, client, pending)).rejects.toMatchObject({
       error: 'authorization_pending',
@@ -188,7 +196,7 @@ describe('the device authorization grant (RFC 8628)', () => {
     const tokens = await oauth.processDeviceCodeResponse(
       as,
       client,
-      await oauth.deviceCodeGrantRequest(as, client, oauth.None(), device.device_code, insecure),
+      await oauth.deviceCodeGrantRequest(as, client, oauth.None(), device.device_code, tokenOptions(client)),
     );
     expect(tokens.authorization_details?.[0]).toMatchObject({
       budget: { limits: [{ amount: '2.00' }] },
@@ -249,7 +257,7 @@ describe('revocation (RFC 7009) and introspection (RFC 7662)', () => {
       publicClient,
       oauth.None(),
       String(tokens.refresh_token),
-      insecure,
+      tokenOptions(publicClient),
     );
     await expect(oauth.processRefreshTokenResponse(as, publicClient, refresh)).rejects.toMatchObject({
       error: 'invalid_grant',
@@ -293,7 +301,7 @@ describe('the wallet-side revoke endpoint', () => {
       publicClient,
       oauth.None(),
       String(tokens.refresh_token),
-      insecure,
+      tokenOptions(publicClient),
     );
     await expect(oauth.processRefreshTokenResponse(as, publicClient, refresh)).rejects.toMatchObject({
       error: 'invalid_grant',
@@ -325,7 +333,7 @@ describe('remembered consent', () => {
         oauth.validateAuthResponse(as, publicClient, again.callback as URL, again.state),
         publicRedirect,
         again.verifier,
-        insecure,
+        tokenOptions(publicClient),
       ),
     );
     expect(grantIdOf(second.access_token)).toBe(grantIdOf(first.access_token));
@@ -609,5 +617,142 @@ describe('accounts and pages', () => {
     expect(csp).not.toContain('unsafe-inline');
     const headers = page;
     expect(headers.headers.get('x-frame-options')).toBe('DENY');
+  });
+});
+
+describe('DPoP required by policy or by the user (spec DPOP-3)', () => {
+  const approvedCallback = async (
+    client: oauth.Client,
+    redirectUri: string,
+    browser: ScriptedBrowser,
+    consent: Record<string, string> = {},
+  ) => {
+    const { verifier, state, callback } = await authorize(
+      browser,
+      as,
+      { client_id: client.client_id, redirect_uri: redirectUri },
+      { resource: wallet.gateway, consent: approve(browser, consent) },
+    );
+    if (!callback) throw new Error('no callback');
+    const parameters = oauth.validateAuthResponse(as, client, callback, state);
+    return { parameters, verifier };
+  };
+
+  it('refuses a public client’s token request without a proof with invalid_dpop_proof', async () => {
+    const browser = await signedInUser('dpop-policy@example.com');
+    const { parameters, verifier } = await approvedCallback(publicClient, publicRedirect, browser);
+    const response = await oauth.authorizationCodeGrantRequest(
+      as,
+      publicClient,
+      oauth.None(),
+      parameters,
+      publicRedirect,
+      verifier,
+      insecure,
+    );
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: 'invalid_dpop_proof' });
+  });
+
+  it('holds a confidential client to DPoP when the user asks on the consent screen, refresh included', async () => {
+    const browser = await signedInUser('dpop-user@example.com');
+    const first = await approvedCallback(confidentialClient, confidentialRedirect, browser, {
+      require_dpop: 'yes',
+    });
+    const unbound = await oauth.authorizationCodeGrantRequest(
+      as,
+      confidentialClient,
+      confidentialAuth,
+      first.parameters,
+      confidentialRedirect,
+      first.verifier,
+      insecure,
+    );
+    expect(unbound.status).toBe(400);
+    expect(await unbound.json()).toMatchObject({ error: 'invalid_dpop_proof' });
+
+    const second = await approvedCallback(confidentialClient, confidentialRedirect, browser, {
+      require_dpop: 'yes',
+    });
+    const keys = await oauth.generateKeyPair('ES256');
+    const bound = { ...insecure, DPoP: oauth.DPoP(confidentialClient, keys) };
+    const tokens = await oauth.processAuthorizationCodeResponse(
+      as,
+      confidentialClient,
+      await oauth.authorizationCodeGrantRequest(
+        as,
+        confidentialClient,
+        confidentialAuth,
+        second.parameters,
+        confidentialRedirect,
+        second.verifier,
+        bound,
+      ),
+    );
+    expect(tokens.token_type).toBe('dpop');
+    expect(await findGrant(wallet.store, grantIdOf(tokens.access_token))).toMatchObject({
+      requireDpop: true,
+    });
+
+    // A refresh without a proof is refused before the refresh token rotates, so the app can
+    // still refresh with one.
+    const refusedRefresh = await oauth.refreshTokenGrantRequest(
+      as,
+      confidentialClient,
+      confidentialAuth,
+      String(tokens.refresh_token),
+      insecure,
+    );
+    expect(refusedRefresh.status).toBe(400);
+    expect(await refusedRefresh.json()).toMatchObject({ error: 'invalid_dpop_proof' });
+    const refreshed = await oauth.processRefreshTokenResponse(
+      as,
+      confidentialClient,
+      await oauth.refreshTokenGrantRequest(
+        as,
+        confidentialClient,
+        confidentialAuth,
+        String(tokens.refresh_token),
+        bound,
+      ),
+    );
+    expect(refreshed.token_type).toBe('dpop');
+  });
+
+  it('lets the policy be turned off for public clients that cannot do DPoP yet', async () => {
+    const relaxed = await startTestWallet({ requireDpopForPublicClients: false });
+    try {
+      const relaxedAs = await discover(relaxed.issuer);
+      const browser = new ScriptedBrowser(relaxed.issuer);
+      const signIn = await browser.open(`${relaxed.issuer}/signin`);
+      const home = await browser.submit(signIn, 'form[action="/signup"]', {
+        email: 'relaxed@example.com',
+        password: 'correct horse battery',
+      });
+      await browser.submit(home, '#add-key', { providerId: 'openai', apiKey: OPENAI_KEY });
+      const { verifier, state, callback } = await authorize(
+        browser,
+        relaxedAs,
+        { client_id: publicClient.client_id, redirect_uri: publicRedirect },
+        { resource: relaxed.gateway, consent: approve(browser) },
+      );
+      if (!callback) throw new Error('no callback');
+      const tokens = await oauth.processAuthorizationCodeResponse(
+        relaxedAs,
+        publicClient,
+        await oauth.authorizationCodeGrantRequest(
+          relaxedAs,
+          publicClient,
+          oauth.None(),
+          oauth.validateAuthResponse(relaxedAs, publicClient, callback, state),
+          publicRedirect,
+          verifier,
+          insecure,
+        ),
+      );
+      expect(tokens.token_type).toBe('bearer');
+    } finally {
+      await relaxed.close();
+    }
   });
 });

@@ -4,10 +4,9 @@ import { ScriptedBrowser } from '@allowance/testing';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authorize, discover, REQUESTED_ALLOWANCE } from './test-support/app-client.js';
+import { authorize, discover, REQUESTED_ALLOWANCE, tokenOptions } from './test-support/app-client.js';
 import { PUBLIC_CLIENT, startTestWallet, type TestWallet } from './test-support/test-wallet.js';
 
-const insecure = { [oauth.allowInsecureRequests]: true } as const;
 let wallet: TestWallet;
 let as: oauth.AuthorizationServer;
 const client: oauth.Client = { client_id: PUBLIC_CLIENT.client_id, token_endpoint_auth_method: 'none' };
@@ -41,7 +40,7 @@ async function exchange(callback: URL | undefined, verifier: string, state: stri
     parameters,
     redirectUri,
     verifier,
-    insecure,
+    tokenOptions(client),
   );
   return oauth.processAuthorizationCodeResponse(as, client, response);
 }
@@ -92,7 +91,8 @@ describe('the authorization code flow, as an app drives it', () => {
     );
     expect(callback?.searchParams.get('iss')).toBe(wallet.issuer);
     const tokens = await exchange(callback, verifier, state);
-    expect(tokens.token_type).toBe('bearer');
+    // A public client's tokens are DPoP-bound by the wallet's default policy (spec DPOP-3).
+    expect(tokens.token_type).toBe('dpop');
 
     const header = accessTokenHeaderSchema.parse(decodeProtectedHeader(tokens.access_token));
     expect(header).toMatchObject({ typ: 'at+jwt', alg: 'ES256' });
@@ -108,6 +108,7 @@ describe('the authorization code flow, as an app drives it', () => {
     );
     const claims = accessTokenClaimsSchema.parse(payload);
     expect(claims.client_id).toBe('blog-assistant');
+    expect(claims.cnf?.jkt).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(claims.exp - claims.iat).toBe(300);
     const [allowance] = claims.authorization_details;
     expect(allowance.models).toEqual(['gpt-4.1-mini']);
@@ -138,7 +139,13 @@ describe('the authorization code flow, as an app drives it', () => {
     const refreshed = await oauth.processRefreshTokenResponse(
       as,
       client,
-      await oauth.refreshTokenGrantRequest(as, client, oauth.None(), String(first.refresh_token), insecure),
+      await oauth.refreshTokenGrantRequest(
+        as,
+        client,
+        oauth.None(),
+        String(first.refresh_token),
+        tokenOptions(client),
+      ),
     );
     expect(refreshed.refresh_token).toBeTypeOf('string');
     expect(refreshed.refresh_token).not.toBe(first.refresh_token);
@@ -148,7 +155,7 @@ describe('the authorization code flow, as an app drives it', () => {
       client,
       oauth.None(),
       String(first.refresh_token),
-      insecure,
+      tokenOptions(client),
     );
     await expect(oauth.processRefreshTokenResponse(as, client, replay)).rejects.toMatchObject({
       error: 'invalid_grant',
@@ -159,7 +166,7 @@ describe('the authorization code flow, as an app drives it', () => {
       client,
       oauth.None(),
       String(refreshed.refresh_token),
-      insecure,
+      tokenOptions(client),
     );
     await expect(oauth.processRefreshTokenResponse(as, client, after)).rejects.toMatchObject({
       error: 'invalid_grant',

@@ -57,6 +57,12 @@ export const serverConfigSchema = z.object({
   registrationToken: z.string().min(16).optional(),
   /** Secrets that sign cookies, newest first. Generated and kept in the data directory when absent. */
   cookieKeys: z.array(z.string().min(32)).min(1).optional(),
+  /**
+   * Wallet policy (spec DPOP-3): public clients (browser and native apps, which cannot keep a
+   * secret) must bind their tokens to a DPoP key. A stolen token or refresh token is then
+   * useless without the app's private key. Turn off only for apps that cannot do DPoP yet.
+   */
+  requireDpopForPublicClients: z.boolean().default(true),
   /** Trust X-Forwarded-* headers (behind a TLS-terminating proxy only). */
   trustProxy: z.boolean().default(false),
   /** How long a signed-in browser session lasts, in seconds. */

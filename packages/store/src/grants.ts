@@ -13,6 +13,8 @@ export interface GrantRecord {
   remember: boolean;
   /** CIDR blocks the app may call from; empty means any address. */
   ipAllowlist: string[];
+  /** Whether every token of this grant must be DPoP-bound (spec DPOP-3), whatever the client. */
+  requireDpop: boolean;
   createdAt: number;
   /** The last change by the user (status, limits, addresses). */
   updatedAt: number;
@@ -28,6 +30,7 @@ type Row = {
   status_reason: string | null;
   remember: number;
   ip_allowlist: string;
+  require_dpop: number;
   created_at: number;
   updated_at: number;
   expires_at: number;
@@ -42,6 +45,7 @@ const toRecord = (row: Row): GrantRecord => ({
   statusReason: row.status_reason,
   remember: row.remember === 1,
   ipAllowlist: JSON.parse(row.ip_allowlist) as string[],
+  requireDpop: row.require_dpop === 1,
   createdAt: Number(row.created_at),
   updatedAt: Number(row.updated_at),
   expiresAt: Number(row.expires_at),
@@ -56,6 +60,7 @@ const columns = [
   'status_reason',
   'remember',
   'ip_allowlist',
+  'require_dpop',
   'created_at',
   'updated_at',
   'expires_at',
@@ -75,6 +80,8 @@ export async function createGrant(
     clientId: string;
     details: ApprovedAiAllowance;
     remember: boolean;
+    /** The user asked, on the consent screen, for DPoP-bound tokens only. */
+    requireDpop?: boolean;
     now: number;
   },
 ): Promise<void> {
@@ -88,7 +95,7 @@ export async function createGrant(
       details: JSON.stringify(grant.details),
       status: 'active',
       status_reason: null,
-      require_dpop: 0,
+      require_dpop: grant.requireDpop ? 1 : 0,
       ip_allowlist: '[]',
       remember: grant.remember ? 1 : 0,
       created_at: grant.now,
@@ -171,6 +178,27 @@ export async function setGrantAllowlist(
   const result = await store.database
     .updateTable('grants')
     .set({ ip_allowlist: JSON.stringify(blocks), updated_at: now })
+    .where('id', '=', grantId)
+    .where('account_id', '=', accountId)
+    .where('status', '!=', 'revoked')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/**
+ * Sets whether one of the account's grants accepts DPoP-bound tokens only (spec DPOP-3). Turning
+ * it on takes effect at once at the gateway, for tokens already issued as well.
+ */
+export async function setGrantRequireDpop(
+  store: Store,
+  grantId: string,
+  accountId: string,
+  requireDpop: boolean,
+  now: number,
+): Promise<boolean> {
+  const result = await store.database
+    .updateTable('grants')
+    .set({ require_dpop: requireDpop ? 1 : 0, updated_at: now })
     .where('id', '=', grantId)
     .where('account_id', '=', accountId)
     .where('status', '!=', 'revoked')

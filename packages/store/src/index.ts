@@ -46,6 +46,7 @@ export {
   newGrantId,
   revokeGrant,
   setGrantAllowlist,
+  setGrantRequireDpop,
 } from './grants.js';
 export { loadMasterKey, type MasterKeySource } from './master-key.js';
 export {

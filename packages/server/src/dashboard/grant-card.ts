@@ -3,6 +3,7 @@ import { html, type SafeHtml } from '../pages/html.js';
 import { allowlistForm } from './address-allowlist.js';
 import { allowanceSummary } from './allowance-summary.js';
 import { callsTable } from './calls-table.js';
+import { dpopRequirementForm } from './dpop-requirement.js';
 import type { GrantState, UsageLine } from './grant-usage.js';
 import { limitsForm } from './limits-form.js';
 import { usageMeter } from './usage-meter.js';
@@ -53,7 +54,8 @@ function actions(view: GrantCardView): SafeHtml {
 <label>Allowed until the end of <input type="date" name="expires_on" value="${civilDate(grant.expiresAt, view.timeZone)}" max="${view.latestExpiryDate}" required></label>
 <p class="muted">At most until ${view.latestExpiryDate}, the longest this wallet allows.</p>
 <div class="actions"><button type="submit">Save expiry</button></div></form></details>
-<details class="edit"${grant.ipAllowlist.length > 0 ? ' open' : ''}><summary>Limit where it may call from</summary>${allowlistForm(grant.id, grant.ipAllowlist, csrf)}</details>`;
+<details class="edit"${grant.ipAllowlist.length > 0 ? ' open' : ''}><summary>Limit where it may call from</summary>${allowlistForm(grant.id, grant.ipAllowlist, csrf)}</details>
+<details class="edit"${grant.requireDpop ? ' open' : ''}><summary>Require proof of the app’s key (DPoP)</summary>${dpopRequirementForm(grant.id, grant.requireDpop, csrf)}</details>`;
 }
 
 /** One connected app's card: what it may do, what it used this period, its last calls, and actions. */

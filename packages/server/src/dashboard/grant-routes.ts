@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import type { Form } from '../pages/form-body.js';
 import { allowlistAction } from './address-allowlist.js';
 import type { DashboardDependencies } from './dashboard-dependencies.js';
+import { dpopRequirementAction } from './dpop-requirement.js';
 import {
   type ActionOutcome,
   lowerLimitsAction,
@@ -27,10 +28,11 @@ const ACTIONS: Readonly<Record<string, GrantAction>> = {
   limits: lowerLimitsAction,
   expiry: moveExpiryAction,
   addresses: allowlistAction,
+  dpop: dpopRequirementAction,
 };
 
 /**
- * The actions on a connected app: `POST /grants/:grantId/{revoke,suspend,resume,limits,expiry,addresses}`.
+ * The actions on a connected app: `POST /grants/:grantId/{revoke,suspend,resume,limits,expiry,addresses,dpop}`.
  * Each needs a live session and this browser's CSRF token, and reaches only the session
  * account's grants (another account's grant id answers 404). The home page comes back with
  * what happened.

@@ -10,6 +10,8 @@ export interface ClientDescription {
   redirectHosts: string[];
   /** When it was registered (dynamic registration), or undefined for clients in the wallet's configuration. */
   registeredAt?: number | undefined;
+  /** Its tokens are always bound to a key it holds (DPoP), by its registration or the wallet's policy. */
+  dpopBound: boolean;
 }
 
 /** Everything the consent screen shows. */
@@ -126,6 +128,11 @@ ${
       : html`<label><input type="checkbox" name="retention" value="none"> Ask providers not to store these calls</label><p class="muted">The wallet never keeps prompt or answer text either way.</p>`
   }</fieldset>
 <fieldset><legend>Until</legend><label>Allowed until the end of <input type="date" name="expires_on" value="${view.defaultExpiry}" aria-label="Expiry date"></label></fieldset>
+${
+  client.dpopBound
+    ? html`<p class="muted">${client.name}’s tokens are bound to a key only it holds (DPoP): a stolen token is useless on its own.</p>`
+    : html`<label><input type="checkbox" name="require_dpop" value="yes"> Only accept tokens bound to a key ${client.name} holds (DPoP); choose this only if the app supports it</label>`
+}
 <label><input type="checkbox" name="remember" value="yes"> Remember this: let ${client.name} reconnect without asking, for the same or a smaller allowance</label>
 <div class="actions">
 <button type="submit" name="decision" value="approve" id="approve" ${usable.length === 0 ? 'disabled' : ''}>Approve</button>

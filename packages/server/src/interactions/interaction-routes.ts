@@ -51,6 +51,7 @@ export function interactionRoutes(dependencies: InteractionDependencies): Router
       logoUri: client?.logoUri,
       redirectHosts: [...new Set((client?.redirectUris ?? []).map((uri) => new URL(uri).host))],
       registeredAt: typeof issuedAt === 'number' ? issuedAt * 1000 : undefined,
+      dpopBound: client?.dpopBoundAccessTokens === true,
     };
   };
 
@@ -228,6 +229,7 @@ export function interactionRoutes(dependencies: InteractionDependencies): Router
       clientId,
       details: verdict.approved,
       remember: form.get('remember') === 'yes',
+      requireDpop: form.get('require_dpop') === 'yes',
       now: now.getTime(),
     });
     const grant = new provider.Grant({ jti: grantId, accountId, clientId } as ConstructorParameters<

@@ -4,6 +4,7 @@ import type { Store } from '@allowance/store';
 import { findGrant, revokeGrant } from '@allowance/store';
 import type { JWK } from 'jose';
 import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
+import { findAccount } from '../accounts/accounts.js';
 import type { ServerConfig } from '../config.js';
 import { KNOWN_PROVIDERS } from '../vault/provider-credentials.js';
 import { validateAllowanceRequest } from './allowance-request.js';
@@ -54,6 +55,26 @@ export function createProvider(config: ServerConfig, dependencies: ProviderDepen
       response_types: client.grant_types.includes('authorization_code') ? ['code'] : [],
       authorization_details_types: [AI_ALLOWANCE_TYPE],
     })),
+    // Every client, static, registered or loaded back from the store, passes through here: the
+    // wallet's policy that public clients use DPoP (spec DPOP-3) is applied to its metadata.
+    extraClientMetadata: {
+      properties: ['dpop_bound_access_tokens'],
+      validator(_context, _key, _value, metadata) {
+        if (config.requireDpopForPublicClients && metadata.token_endpoint_auth_method === 'none')
+          metadata.dpop_bound_access_tokens = true;
+      },
+    },
+    // A token request names its account through a code, device code or refresh token: refuse one
+    // whose account is gone, or whose grant the user set to DPoP-only when it carries no proof
+    // (spec DPOP-3). Runs before a refresh token is rotated, so the app can retry with a proof.
+    async findAccount(context, sub, token) {
+      const account = await findAccount(store, sub);
+      if (!account) return undefined;
+      const grantId = token ? grantIdOf(token) : undefined;
+      if (grantId && !context.get('DPoP') && (await findGrant(store, grantId))?.requireDpop)
+        throw new errors.InvalidDpopProof('The user requires DPoP for this app: send a DPoP proof.');
+      return { accountId: sub, claims: () => ({ sub }) };
+    },
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
@@ -180,6 +201,25 @@ export function createProvider(config: ServerConfig, dependencies: ProviderDepen
 
   const provider = new Provider(config.issuer, configuration);
   provider.proxy = config.trustProxy;
+
+  // oidc-provider refuses a DPoP-bound client's token request without a proof as invalid_grant;
+  // the spec (DPOP-3) names the error invalid_dpop_proof, which tells the app what to fix.
+  provider.use(async (context: KoaContextWithOIDC, next) => {
+    await next();
+    const body = context.body as { error?: string } | undefined;
+    if (
+      context.oidc?.route === 'token' &&
+      context.status === 400 &&
+      body?.error === 'invalid_grant' &&
+      !context.get('DPoP') &&
+      context.oidc.client?.dpopBoundAccessTokens
+    ) {
+      context.body = {
+        error: 'invalid_dpop_proof',
+        error_description: 'This app must send a DPoP proof with every token request.',
+      };
+    }
+  });
 
   // Introspection reports the account id as `sub` for public subject types: answer with the
   // same pairwise value the access tokens carry.

@@ -51,3 +51,17 @@ export async function authorize(
   const after = options.consent ? await options.consent(page) : page;
   return { verifier, state, page: after, callback: browser.leftTo };
 }
+
+// One DPoP key for the tests' public clients, which the wallet's default policy makes use DPoP.
+const PUBLIC_CLIENT_DPOP_KEYS = await oauth.generateKeyPair('ES256');
+
+/**
+ * Options for a token request: public clients send a DPoP proof (spec DPOP-3, the wallet's
+ * default policy); confidential clients need none.
+ */
+export function tokenOptions(client: oauth.Client) {
+  const insecure = { [oauth.allowInsecureRequests]: true } as const;
+  return client.token_endpoint_auth_method === 'none'
+    ? { ...insecure, DPoP: oauth.DPoP(client, PUBLIC_CLIENT_DPOP_KEYS) }
+    : insecure;
+}
