@@ -123,6 +123,33 @@ describe('budget accounting that cannot overspend', () => {
     expect((await allowance(accessToken)).budget[0]?.reserved).toBe('0.00');
   });
 
+  it('ends a stream the provider cut with an error event, and bills what it produced', async () => {
+    const browser = await userWithKeys(harness, 'cut@example.com');
+    const { accessToken, grantId } = await connectApp(harness, browser, {
+      providers: ['openai'],
+      models: ['gpt-4.1-mini'],
+      budget: { currency: 'USD', limits: [{ amount: '1.00', period: 'day' }] },
+    });
+    harness.sim.setRules([{ dropAfterTokens: 6, responseTokens: 100 }]);
+    const stream = await client(accessToken).chat.completions.create({ ...chat, stream: true });
+    let received = 0;
+    // The official SDK turns the gateway's error event into an APIError (spec GW-21).
+    const failure = await (async () => {
+      for await (const chunk of stream) if (chunk.choices[0]?.delta.content) received += 1;
+    })().then(
+      () => undefined,
+      (error: Error) => error,
+    );
+    harness.sim.setRules([]);
+    expect(received).toBe(6);
+    expect(failure?.message).toContain('stream broke off');
+    const [row] = await grantLedger(grantId);
+    expect(row?.status).toBe('error');
+    expect(Number(row?.output_tokens)).toBe(6);
+    expect(Number(row?.cost_micros)).toBeGreaterThan(0);
+    expect((await allowance(accessToken)).budget[0]?.reserved).toBe('0.00');
+  });
+
   it('releases the reservation and bills nothing when the provider fails or hangs', async () => {
     const browser = await userWithKeys(harness, 'faults@example.com');
     const { accessToken, grantId } = await connectApp(harness, browser, {

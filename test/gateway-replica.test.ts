@@ -1,5 +1,8 @@
+import { createHash, randomUUID } from 'node:crypto';
 import { readWalletOptions, serveGateway } from '@allowance/cli';
 import { freePort } from '@allowance/testing';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import type { CryptoKeyPair } from 'oauth4webapi';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectApp, type Harness, startHarness, userWithKeys } from './support/wallet-harness.js';
@@ -13,6 +16,22 @@ afterAll(async () => {
   await harness?.close();
 });
 
+async function startReplica() {
+  const port = await freePort();
+  const replica = await serveGateway(
+    readWalletOptions(
+      {
+        port: String(port),
+        data: harness.dataDirectory,
+        issuer: harness.wallet.issuer,
+        gateway: harness.wallet.gateway,
+      },
+      {},
+    ),
+  );
+  return { replica, gateway: `http://127.0.0.1:${port}/gateway` };
+}
+
 describe('allowance gateway, a replica on the same database', () => {
   it('verifies tokens with the issuer’s published keys and meters against the same budget', async () => {
     const browser = await userWithKeys(harness, 'replica@example.com');
@@ -21,22 +40,11 @@ describe('allowance gateway, a replica on the same database', () => {
       models: ['gpt-4.1-mini'],
       budget: { currency: 'USD', limits: [{ amount: '1.00', period: 'day' }] },
     });
-    const port = await freePort();
-    const replica = await serveGateway(
-      readWalletOptions(
-        {
-          port: String(port),
-          data: harness.dataDirectory,
-          issuer: harness.wallet.issuer,
-          gateway: harness.wallet.gateway,
-        },
-        {},
-      ),
-    );
+    const { replica, gateway } = await startReplica();
     try {
       const viaReplica = new OpenAI({
         apiKey: accessToken,
-        baseURL: `http://127.0.0.1:${port}/gateway/v1`,
+        baseURL: `${gateway}/v1`,
         maxRetries: 0,
       });
       const viaWallet = new OpenAI({
@@ -59,8 +67,52 @@ describe('allowance gateway, a replica on the same database', () => {
         .execute();
       expect(ledger).toHaveLength(2);
       expect(billed.every((cost) => cost > 0)).toBe(true);
-      const replicaOnly = await fetch(`http://127.0.0.1:${port}/signin`);
+      const replicaOnly = await fetch(`${new URL(gateway).origin}/signin`);
       expect(replicaOnly.status).toBe(404);
+    } finally {
+      await replica.close();
+    }
+  });
+
+  it('refuses at one replica a DPoP proof another already accepted (spec DPOP-13)', async () => {
+    const keys = (await generateKeyPair('ES256', { extractable: true })) as CryptoKeyPair;
+    const jwk = await exportJWK(keys.publicKey);
+    const browser = await userWithKeys(harness, 'replica-dpop@example.com');
+    const { accessToken, grantId } = await connectApp(
+      harness,
+      browser,
+      { providers: ['openai'], models: ['gpt-4.1-mini'] },
+      {},
+      { dpopKeys: keys },
+    );
+    // The proof names the gateway's public URL, which both replicas serve behind a balancer.
+    const proof = await new SignJWT({
+      jti: randomUUID(),
+      htm: 'POST',
+      htu: `${harness.wallet.gateway}/v1/chat/completions`,
+      iat: Math.floor(Date.now() / 1000),
+      ath: createHash('sha256').update(accessToken).digest('base64url'),
+    })
+      .setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk })
+      .sign(keys.privateKey);
+    const send = (gateway: string) =>
+      fetch(`${gateway}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `DPoP ${accessToken}`, dpop: proof, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+    const { replica, gateway } = await startReplica();
+    try {
+      expect((await send(harness.wallet.gateway)).status).toBe(200);
+      const replayed = await send(gateway);
+      expect(replayed.status).toBe(401);
+      expect(((await replayed.json()) as { error: { code: string } }).error.code).toBe('invalid_dpop_proof');
+      const ledger = await harness.store.database
+        .selectFrom('ledger')
+        .select('cost_micros')
+        .where('grant_id', '=', grantId)
+        .execute();
+      expect(ledger).toHaveLength(1);
     } finally {
       await replica.close();
     }

@@ -13,6 +13,7 @@ import {
   openCredential,
   recoverStaleReservations,
   type Store,
+  sweepDpopProofs,
 } from '@allowance/store';
 import type { JWTVerifyGetKey } from 'jose';
 import type { Logger } from 'pino';
@@ -21,7 +22,7 @@ import { AnomalyDetector } from './anomaly-detector.js';
 import { clientAddress } from './client-address.js';
 import { type GatewayConfig, type GatewayConfigInput, resolveGatewayConfig } from './config.js';
 import { CONFIRMATION_STATUS_PATH, confirmationStatus } from './confirmation-status.js';
-import { createDpopVerifier, memoryReplayCache, rotatingNonces } from './dpop/index.js';
+import { createDpopVerifier, rotatingNonces } from './dpop/index.js';
 import { GatewayError } from './gateway-error.js';
 import { asGatewayError, readJsonBody, sendError, sendJson } from './http-io.js';
 import { listModels } from './list-models.js';
@@ -30,6 +31,7 @@ import { meteredCall } from './metered-call.js';
 import type { MeteredEndpoint } from './plan-call.js';
 import { RateLimiter } from './rate-limit.js';
 import { validateRequestBody } from './request-bodies.js';
+import { sharedReplayCache } from './shared-replay-cache.js';
 import { createUpstream, type Upstream } from './upstream/index.js';
 import { createTokenVerifier, presentedToken } from './verify-token.js';
 
@@ -92,11 +94,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { store, logger } = options;
   const sealer = createSealer(options.masterKey);
   const verifyToken = createTokenVerifier(config, { ...(options.keys && { keys: options.keys }), now });
-  const verifyProof = createDpopVerifier({ replayCache: memoryReplayCache({ now }), now });
+  const verifyProof = createDpopVerifier({ replayCache: sharedReplayCache(store, now), now });
   // Every replica opens the same master key, so nonces derived from it agree across replicas.
   const nonces = config.dpopNonces
     ? rotatingNonces({
-        secret: new Uint8Array(hkdfSync('sha256', options.masterKey, '', 'allowance gateway dpop nonces', 32)),
+        secret: new Uint8Array(
+          hkdfSync('sha256', options.masterKey, '', 'allowance gateway dpop nonces', 32),
+        ),
         now,
       })
     : undefined;
@@ -130,6 +134,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // restart, or another replica): settle it at its full amount, at start and then periodically.
   const recover = async () => {
     const recovered = await recoverStaleReservations(store, now());
+    await sweepDpopProofs(store, now());
     if (recovered > 0)
       logger.warn({ recovered }, 'settled reservations left open by a crash, at their full reserved amount');
   };

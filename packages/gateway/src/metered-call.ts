@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { type ApiFamily, formatMoney, type Usage } from '@allowance/protocol';
+import { type ApiFamily, formatMoney, gatewayErrorBody, type Usage } from '@allowance/protocol';
 import { openCredential, type Sealer, type Store } from '@allowance/store';
 import { confirmCall } from './check-confirmation.js';
 import { GatewayError } from './gateway-error.js';
@@ -178,11 +178,27 @@ export async function meteredCall(
     200,
     result.completed ? null : result.clientAborted ? 'client_disconnected' : 'upstream_dropped',
   );
+  if (!result.completed && !result.clientAborted && !response.writableEnded && !response.destroyed) {
+    // The stream broke after it started (spec GW-21): say so in the stream's own format, so the
+    // app does not take a cut answer for a whole one.
+    response.write(streamErrorEvent(request.family));
+  }
   if (!response.writableEnded && !response.destroyed) {
     const remaining =
       billing.remainingMicros === undefined ? '' : ` remaining=${formatMoney(billing.remainingMicros)}`;
     response.end(priced ? `: allowance-cost=${formatMoney(billing.costMicros)}${remaining}\n\n` : undefined);
   }
+}
+
+/** An SSE error event in the family's format (spec 05-gateway §5.7.1). */
+function streamErrorEvent(family: ApiFamily): string {
+  const body = gatewayErrorBody(
+    family,
+    'upstream_error',
+    'The provider’s stream broke off. You were billed only for what was produced.',
+  );
+  const data = `data: ${JSON.stringify(body)}\n\n`;
+  return family === 'anthropic' ? `event: error\n${data}` : data;
 }
 
 /** Usage when the provider reported none: the input estimate as uncached input, and the output counted. */

@@ -37,6 +37,7 @@ export {
   usageCounters,
 } from './dashboard-queries.js';
 export { type Executor, openStore, type Store, type StoreLocation } from './database.js';
+export { rememberDpopProof, sweepDpopProofs } from './dpop-proofs.js';
 export {
   createGrant,
   findGrant,

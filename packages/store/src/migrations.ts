@@ -196,10 +196,24 @@ const confirmations: Migration = {
   },
 };
 
+// DPoP proofs the gateways accepted (spec DPOP-13): one table all replicas share, so a proof
+// replayed to another replica is refused as well.
+const dpopProofs: Migration = {
+  async up(database: Kysely<unknown>) {
+    await database.schema
+      .createTable('dpop_proofs')
+      .addColumn('key_hash', 'text', (column) => column.primaryKey())
+      .addColumn('expires_at', 'bigint', (column) => column.notNull())
+      .execute();
+    await database.schema.createIndex('dpop_proofs_expiry').on('dpop_proofs').column('expires_at').execute();
+  },
+};
+
 /** The migrations in order; the name sorts them. */
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001-initial': initial,
   '0002-confirmations': confirmations,
+  '0003-dpop-proofs': dpopProofs,
 };
 
 /** Kysely's migrator reads the list from code, so a build carries its own migrations. */

@@ -14,6 +14,7 @@ export interface Database {
   signing_keys: SigningKeysTable;
   web_sessions: WebSessionsTable;
   confirmations: ConfirmationsTable;
+  dpop_proofs: DpopProofsTable;
 }
 
 export interface AccountsTable {
@@ -179,4 +180,10 @@ export interface ConfirmationsTable {
   used_at: number | null;
   /** The call it authorized, once used. */
   call_id: string | null;
+}
+
+/** A DPoP proof some gateway replica accepted, by the hash of `<jkt>:<jti>`, until its window ends. */
+export interface DpopProofsTable {
+  key_hash: string;
+  expires_at: number;
 }
