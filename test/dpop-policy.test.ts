@@ -140,6 +140,8 @@ describe('a public client under the default policy, with gateway nonces on', () 
 
     const accepted = await chat({ authorization, dpop: await proof(challenged.nonce ?? '') });
     expect(accepted.status).toBe(200);
+    // Each answer carries the current nonce for the next proof.
+    expect(accepted.nonce).toBe(challenged.nonce);
     expect(await spent(grantId)).toBeGreaterThan(0);
   });
 });

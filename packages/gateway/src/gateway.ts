@@ -14,6 +14,7 @@ import {
   recoverStaleReservations,
   type Store,
   sweepDpopProofs,
+  takeFromRateBucket,
 } from '@allowance/store';
 import type { JWTVerifyGetKey } from 'jose';
 import type { Logger } from 'pino';
@@ -29,7 +30,6 @@ import { listModels } from './list-models.js';
 import { type GrantContext, loadGrant } from './load-grant.js';
 import { meteredCall } from './metered-call.js';
 import type { MeteredEndpoint } from './plan-call.js';
-import { RateLimiter } from './rate-limit.js';
 import { validateRequestBody } from './request-bodies.js';
 import { sharedReplayCache } from './shared-replay-cache.js';
 import { createUpstream, type Upstream } from './upstream/index.js';
@@ -111,7 +111,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       headersTimeoutMs: config.upstreamHeadersTimeoutMs,
       bodyTimeoutMs: config.upstreamBodyTimeoutMs,
     });
-  const rateLimiter = new RateLimiter(now);
   const anomalies = new AnomalyDetector(store, {
     burstCalls: config.anomalyBurstCalls,
     burstWindowSeconds: config.anomalyBurstWindowSeconds,
@@ -250,6 +249,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         ? undefined
         : validateRequestBody(route.endpoint as MeteredEndpoint | 'count_tokens', body);
     const { context } = await authenticate(request, route, url, dpop);
+    // A fresh nonce with every answer, so an app rarely pays the round trip of a use_dpop_nonce.
+    if (nonces && dpop.used) response.setHeader('dpop-nonce', nonces.current());
 
     if (route.endpoint === 'allowance')
       return sendJson(response, 200, await allowanceStatus(store, context, new Date(now())), CORS);
@@ -285,7 +286,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     }
     const perMinute = context.grant.details.rate?.requests_per_minute;
     if (perMinute !== undefined) {
-      const wait = rateLimiter.take(context.grant.id, perMinute);
+      // The bucket is in the database, so every replica draws from the same one (spec MTR-28).
+      const wait = await takeFromRateBucket(store, context.grant.id, perMinute, now());
       if (wait > 0) {
         throw new GatewayError(
           'rate_limited',

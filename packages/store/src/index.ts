@@ -50,6 +50,7 @@ export {
   setGrantRequireDpop,
 } from './grants.js';
 export { loadMasterKey, type MasterKeySource } from './master-key.js';
+export { takeFromRateBucket } from './rate-buckets.js';
 export {
   type Hold,
   type ReservationRefusal,

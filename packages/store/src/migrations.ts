@@ -209,11 +209,24 @@ const dpopProofs: Migration = {
   },
 };
 
+// Per-grant request-rate buckets (spec MTR-28), shared by every gateway replica.
+const rateBuckets: Migration = {
+  async up(database: Kysely<unknown>) {
+    await database.schema
+      .createTable('rate_buckets')
+      .addColumn('grant_id', 'text', (column) => column.primaryKey())
+      .addColumn('units', 'bigint', (column) => column.notNull())
+      .addColumn('updated_at', 'bigint', (column) => column.notNull())
+      .execute();
+  },
+};
+
 /** The migrations in order; the name sorts them. */
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001-initial': initial,
   '0002-confirmations': confirmations,
   '0003-dpop-proofs': dpopProofs,
+  '0004-rate-buckets': rateBuckets,
 };
 
 /** Kysely's migrator reads the list from code, so a build carries its own migrations. */

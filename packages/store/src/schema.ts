@@ -15,6 +15,7 @@ export interface Database {
   web_sessions: WebSessionsTable;
   confirmations: ConfirmationsTable;
   dpop_proofs: DpopProofsTable;
+  rate_buckets: RateBucketsTable;
 }
 
 export interface AccountsTable {
@@ -186,4 +187,12 @@ export interface ConfirmationsTable {
 export interface DpopProofsTable {
   key_hash: string;
   expires_at: number;
+}
+
+/** A grant's request-rate bucket. */
+export interface RateBucketsTable {
+  grant_id: string;
+  /** Sixty-thousandths of a request, so that refilling is integer arithmetic. */
+  units: number;
+  updated_at: number;
 }
