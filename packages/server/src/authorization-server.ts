@@ -14,6 +14,7 @@ import { interactionRoutes } from './interactions/interaction-routes.js';
 import { sessionCookies } from './interactions/sign-in.js';
 import { loadSigningKeys } from './keys/signing-keys.js';
 import { createLogger } from './logger.js';
+import { type EndpointThrottlePolicy, endpointThrottle } from './oidc/endpoint-throttle.js';
 import { purgeExpired } from './oidc/kysely-adapter.js';
 import { createProvider } from './oidc/provider.js';
 import { FormError } from './pages/form-body.js';
@@ -27,7 +28,10 @@ export interface AuthorizationServerOptions {
   /** The wallet's 32-byte master key (see `loadMasterKey`). */
   masterKey: Uint8Array;
   logger?: Logger;
+  /** Failed sign-ins tolerated per account and per address. */
   throttle?: ThrottlePolicy;
+  /** Failed requests to the token and other OAuth endpoints tolerated per address. */
+  endpointThrottle?: EndpointThrottlePolicy;
   now?: () => number;
 }
 
@@ -97,6 +101,7 @@ export async function createAuthorizationServer(
     app.use(router.routes());
     app.use(router.allowedMethods());
   }
+  app.use(endpointThrottle(provider, options.endpointThrottle, now));
   const providerCallback = provider.callback();
   app.use(async (context) => {
     context.respond = false;

@@ -1,3 +1,5 @@
+import { FailureWindow } from '../failure-window.js';
+
 /** How many failed sign-ins are tolerated, per what, over how long. */
 export interface ThrottlePolicy {
   /** Failures per account (by email) within the window before it is locked. */
@@ -21,44 +23,29 @@ export const DEFAULT_THROTTLE_POLICY: ThrottlePolicy = {
  * In memory: a wallet runs one authorization server process.
  */
 export class LoginThrottle {
-  readonly #failures = new Map<string, number[]>();
+  readonly #failures: FailureWindow;
 
   constructor(
     private readonly policy: ThrottlePolicy = DEFAULT_THROTTLE_POLICY,
-    private readonly now: () => number = Date.now,
-  ) {}
+    now: () => number = Date.now,
+  ) {
+    this.#failures = new FailureWindow(policy.windowMs, now);
+  }
 
   /** Milliseconds until a try is allowed for this account from this address; 0 if allowed now. */
   retryAfter(email: string, address: string): number {
     return Math.max(
-      this.#wait(`account:${email.toLowerCase()}`, this.policy.perAccount),
-      this.#wait(`address:${address}`, this.policy.perAddress),
+      this.#failures.wait(`account:${email.toLowerCase()}`, this.policy.perAccount),
+      this.#failures.wait(`address:${address}`, this.policy.perAddress),
     );
   }
 
   recordFailure(email: string, address: string): void {
-    for (const key of [`account:${email.toLowerCase()}`, `address:${address}`]) {
-      const recent = this.#recent(key);
-      recent.push(this.now());
-      this.#failures.set(key, recent);
-    }
+    this.#failures.record(`account:${email.toLowerCase()}`);
+    this.#failures.record(`address:${address}`);
   }
 
   recordSuccess(email: string): void {
-    this.#failures.delete(`account:${email.toLowerCase()}`);
-  }
-
-  #recent(key: string): number[] {
-    const cutoff = this.now() - this.policy.windowMs;
-    const recent = (this.#failures.get(key) ?? []).filter((time) => time > cutoff);
-    if (recent.length === 0) this.#failures.delete(key);
-    return recent;
-  }
-
-  #wait(key: string, limit: number): number {
-    const recent = this.#recent(key);
-    if (recent.length < limit) return 0;
-    const oldestCounted = recent[recent.length - limit] ?? this.now();
-    return Math.max(1, oldestCounted + this.policy.windowMs - this.now());
+    this.#failures.clear(`account:${email.toLowerCase()}`);
   }
 }

@@ -8,6 +8,7 @@ import { generateMasterKey, openStore, type Store } from '@allowance/store';
 import { type AuthorizationServer, createAuthorizationServer } from '../authorization-server.js';
 import type { ServerConfigInput } from '../config.js';
 import { createLogger } from '../logger.js';
+import type { EndpointThrottlePolicy } from '../oidc/endpoint-throttle.js';
 
 /** A wallet authorization server on a loopback port with a fresh SQLite file, for tests. */
 export interface TestWallet extends AsyncDisposable {
@@ -46,7 +47,10 @@ export const DEVICE_CLIENT = {
 export const REGISTRATION_TOKEN = 'initial-access-token-for-tests';
 
 /** Starts a wallet; the issuer is the loopback URL it listens on. */
-export async function startTestWallet(config: Partial<ServerConfigInput> = {}): Promise<TestWallet> {
+export async function startTestWallet(
+  config: Partial<ServerConfigInput> = {},
+  options: { endpointThrottle?: EndpointThrottlePolicy } = {},
+): Promise<TestWallet> {
   const folder = mkdtempSync(join(tmpdir(), 'allowance-server-'));
   const databasePath = join(folder, 'wallet.sqlite');
   const store = await openStore({ sqlite: databasePath });
@@ -72,6 +76,7 @@ export async function startTestWallet(config: Partial<ServerConfigInput> = {}): 
     masterKey,
     logger: createLogger({ level: 'debug', destination }),
     throttle: { perAccount: 5, perAddress: 1000, windowMs: 60_000 },
+    ...options,
   });
   http.on('request', server.callback());
   const close = async () => {
