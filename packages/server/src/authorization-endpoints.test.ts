@@ -719,6 +719,44 @@ describe('DPoP required by policy or by the user (spec DPOP-3)', () => {
     expect(refreshed.token_type).toBe('dpop');
   });
 
+  it('binds a public client’s refresh token to its key (DPOP-4)', async () => {
+    const browser = await signedInUser('dpop-refresh@example.com');
+    const { parameters, verifier } = await approvedCallback(publicClient, publicRedirect, browser);
+    const keys = await oauth.generateKeyPair('ES256');
+    const tokens = await oauth.processAuthorizationCodeResponse(
+      as,
+      publicClient,
+      await oauth.authorizationCodeGrantRequest(
+        as,
+        publicClient,
+        oauth.None(),
+        parameters,
+        publicRedirect,
+        verifier,
+        { ...insecure, DPoP: oauth.DPoP(publicClient, keys) },
+      ),
+    );
+    const otherKey = { ...insecure, DPoP: oauth.DPoP(publicClient, await oauth.generateKeyPair('ES256')) };
+    const stolen = await oauth.refreshTokenGrantRequest(
+      as,
+      publicClient,
+      oauth.None(),
+      String(tokens.refresh_token),
+      otherKey,
+    );
+    expect(stolen.status).toBe(400);
+    expect(await stolen.json()).toMatchObject({ error: 'invalid_grant' });
+    const refreshed = await oauth.processRefreshTokenResponse(
+      as,
+      publicClient,
+      await oauth.refreshTokenGrantRequest(as, publicClient, oauth.None(), String(tokens.refresh_token), {
+        ...insecure,
+        DPoP: oauth.DPoP(publicClient, keys),
+      }),
+    );
+    expect(refreshed.token_type).toBe('dpop');
+  });
+
   it('lets the policy be turned off for public clients that cannot do DPoP yet', async () => {
     const relaxed = await startTestWallet({ requireDpopForPublicClients: false });
     try {
