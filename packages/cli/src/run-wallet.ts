@@ -43,6 +43,7 @@ export async function serveWallet(options: WalletOptions): Promise<RunningWallet
     ...(options.requireDpopForPublicClients !== undefined && {
       requireDpopForPublicClients: options.requireDpopForPublicClients,
     }),
+    ...(options.requireDpopNonce !== undefined && { requireDpopNonce: options.requireDpopNonce }),
     ...(options.clients && { clients: options.clients as ServerConfigInput['clients'] }),
   };
   let authorizationServer: AuthorizationServer | undefined;

@@ -21,6 +21,8 @@ export const walletOptionsSchema = z.object({
   trustProxy: z.boolean().optional(),
   /** Public clients must use DPoP (default true; spec DPOP-3). */
   requireDpopForPublicClients: z.boolean().optional(),
+  /** The token endpoint asks DPoP proofs for a nonce (default false; spec DPOP-5). */
+  requireDpopNonce: z.boolean().optional(),
   clients: z.array(z.unknown()).optional(),
   /** Gateway options passed through (timeouts, body limit, reservation deadline …). */
   gatewayOptions: z.record(z.string(), z.unknown()).optional(),

@@ -757,6 +757,53 @@ describe('DPoP required by policy or by the user (spec DPOP-3)', () => {
     expect(refreshed.token_type).toBe('dpop');
   });
 
+  it('asks for a DPoP nonce when configured to, and takes the proof that carries it (DPOP-5)', async () => {
+    const strict = await startTestWallet({ requireDpopNonce: true });
+    try {
+      const strictAs = await discover(strict.issuer);
+      const browser = new ScriptedBrowser(strict.issuer);
+      const signIn = await browser.open(`${strict.issuer}/signin`);
+      const home = await browser.submit(signIn, 'form[action="/signup"]', {
+        email: 'nonce@example.com',
+        password: 'correct horse battery',
+      });
+      await browser.submit(home, '#add-key', { providerId: 'openai', apiKey: OPENAI_KEY });
+      const { verifier, state, callback } = await authorize(
+        browser,
+        strictAs,
+        { client_id: publicClient.client_id, redirect_uri: publicRedirect },
+        { resource: strict.gateway, consent: approve(browser) },
+      );
+      if (!callback) throw new Error('no callback');
+      const parameters = oauth.validateAuthResponse(strictAs, publicClient, callback, state);
+      const DPoP = oauth.DPoP(publicClient, await oauth.generateKeyPair('ES256'));
+      const exchange = () =>
+        oauth.authorizationCodeGrantRequest(
+          strictAs,
+          publicClient,
+          oauth.None(),
+          parameters,
+          publicRedirect,
+          verifier,
+          {
+            ...insecure,
+            DPoP,
+          },
+        );
+      const challenged = await exchange();
+      expect(challenged.status).toBe(400);
+      expect(challenged.headers.get('dpop-nonce')).toBeTruthy();
+      // oauth4webapi keeps the nonce from the challenge for the handle's next proof.
+      await expect(
+        oauth.processAuthorizationCodeResponse(strictAs, publicClient, challenged),
+      ).rejects.toSatisfy((error: unknown) => oauth.isDPoPNonceError(error));
+      const tokens = await oauth.processAuthorizationCodeResponse(strictAs, publicClient, await exchange());
+      expect(tokens.token_type).toBe('dpop');
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('lets the policy be turned off for public clients that cannot do DPoP yet', async () => {
     const relaxed = await startTestWallet({ requireDpopForPublicClients: false });
     try {

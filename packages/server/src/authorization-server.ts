@@ -79,6 +79,7 @@ export async function createAuthorizationServer(
     signingKeys,
     cookieKeys,
     pairwiseSecret: derive(options.masterKey, 'pairwise subject'),
+    dpopNonceSecret: derive(options.masterKey, 'dpop nonces'),
     onError: (event, detail) => logger.warn({ event, ...detail }, 'authorization server refused a request'),
   });
 

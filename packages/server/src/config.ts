@@ -63,6 +63,8 @@ export const serverConfigSchema = z.object({
    * useless without the app's private key. Turn off only for apps that cannot do DPoP yet.
    */
   requireDpopForPublicClients: z.boolean().default(true),
+  /** Ask token-endpoint DPoP proofs for a server nonce (RFC 9449 §8, spec DPOP-5). Off by default. */
+  requireDpopNonce: z.boolean().default(false),
   /** Trust X-Forwarded-* headers (behind a TLS-terminating proxy only). */
   trustProxy: z.boolean().default(false),
   /** How long a signed-in browser session lasts, in seconds. */

@@ -19,6 +19,8 @@ export interface ProviderDependencies {
   cookieKeys: string[];
   /** Secret for pairwise subject identifiers. */
   pairwiseSecret: Uint8Array;
+  /** 32 bytes that make the token endpoint's DPoP nonces (RFC 9449 §8). */
+  dpopNonceSecret: Uint8Array;
   /** Receives oidc-provider's error details, which its responses hide. */
   onError: (event: string, detail: Record<string, unknown>) => void;
 }
@@ -119,7 +121,12 @@ export function createProvider(config: ServerConfig, dependencies: ProviderDepen
       userinfo: { enabled: false },
       claimsParameter: { enabled: false },
       pushedAuthorizationRequests: { enabled: true },
-      dPoP: { enabled: true },
+      dPoP: {
+        enabled: true,
+        nonceSecret: Buffer.from(dependencies.dpopNonceSecret),
+        // Spec DPOP-5: with nonces required, a proof made in advance expires within minutes.
+        requireNonce: () => config.requireDpopNonce,
+      },
       revocation: {
         enabled: true,
         allowedPolicy: (_context, client, token) => token.clientId === client.clientId,
