@@ -11,6 +11,7 @@ import {
   changeGrantStatus,
   createSealer,
   openCredential,
+  purgeExpiredConfirmations,
   recoverStaleReservations,
   type Store,
   sweepDpopProofs,
@@ -134,6 +135,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const recover = async () => {
     const recovered = await recoverStaleReservations(store, now());
     await sweepDpopProofs(store, now());
+    await purgeExpiredConfirmations(store, now());
     if (recovered > 0)
       logger.warn({ recovered }, 'settled reservations left open by a crash, at their full reserved amount');
   };

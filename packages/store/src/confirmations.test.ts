@@ -8,6 +8,7 @@ import {
   decideConfirmation,
   findConfirmation,
   listPendingConfirmations,
+  purgeExpiredConfirmations,
   restoreConfirmation,
   useConfirmation,
 } from './confirmations.js';
@@ -155,5 +156,15 @@ describe('useConfirmation', () => {
       .where('id', 'in', ids)
       .execute();
     expect(rows.every((row) => row.status === 'used' && row.call_id !== null)).toBe(true);
+  });
+});
+
+describe('purgeExpiredConfirmations', () => {
+  it('drops confirmations a day past their expiry and keeps the rest', async () => {
+    const old = await approved({ expiresAt: 1_000 });
+    const recent = await approved({ expiresAt: 50_000_000 });
+    expect(await purgeExpiredConfirmations(store, 1_000 + 86_400_000)).toBe(1);
+    expect(await findConfirmation(store, old.id)).toBeUndefined();
+    expect(await findConfirmation(store, recent.id)).toBeDefined();
   });
 });

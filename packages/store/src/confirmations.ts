@@ -180,3 +180,20 @@ export async function restoreConfirmation(
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }
+
+/**
+ * Drops confirmations that expired more than `keepMs` ago (default a day): once expired they
+ * can neither be decided nor used, and the day's grace keeps them visible to a user who
+ * follows a late link. Returns how many.
+ */
+export async function purgeExpiredConfirmations(
+  store: Store,
+  now: number,
+  keepMs = 86_400_000,
+): Promise<number> {
+  const result = await store.database
+    .deleteFrom('confirmations')
+    .where('expires_at', '<=', now - keepMs)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

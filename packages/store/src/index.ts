@@ -13,6 +13,7 @@ export {
   findConfirmation,
   listPendingConfirmations,
   newConfirmationId,
+  purgeExpiredConfirmations,
   restoreConfirmation,
   useConfirmation,
 } from './confirmations.js';
