@@ -110,6 +110,40 @@ describe('dashboard access', () => {
     expect(await ownerState()).toEqual(before);
   });
 
+  it('binds the CSRF token to the session: a token from before sign-in or sign-out is refused', async () => {
+    const browser = new ScriptedBrowser(wallet.issuer);
+    const signIn = await browser.open(`${wallet.issuer}/signin`);
+    const anonymousToken = csrfOf(signIn);
+    const home = await browser.submit(signIn, 'form[action="/signup"]', {
+      email: 'session-bound@example.com',
+      password: 'correct horse battery',
+    });
+    const sessionToken = csrfOf(home);
+    expect(sessionToken).not.toBe(anonymousToken);
+    const change = (csrf: string) =>
+      browser.open(`${wallet.issuer}/settings/time-zone`, {
+        method: 'POST',
+        body: new URLSearchParams({ csrf, time_zone: 'Asia/Tokyo' }),
+      });
+    expect((await change(anonymousToken)).status).toBe(403);
+    expect((await change(sessionToken)).status).toBe(200);
+    const signedOut = await browser.submit(
+      await browser.open(`${wallet.issuer}/`),
+      'form[action="/signout"]',
+    );
+    expect(signedOut.status).toBe(200);
+    const again = await browser.submit(
+      await browser.open(`${wallet.issuer}/signin`),
+      'form[action="/login"]',
+      {
+        email: 'session-bound@example.com',
+        password: 'correct horse battery',
+      },
+    );
+    expect(csrfOf(again)).not.toBe(sessionToken);
+    expect((await change(sessionToken)).status).toBe(403);
+  });
+
   it('never shows one user another’s grants, keys or calls, and answers 404 to actions on them', async () => {
     for (const path of PAGES) {
       const page = await intruder.browser.open(`${wallet.issuer}${path}`);

@@ -4,9 +4,9 @@ import { findAccount, MINIMUM_PASSWORD_LENGTH, signIn, signUp } from '../account
 import type { LoginThrottle } from '../accounts/login-throttle.js';
 import { endSession, findSession, startSession, type WebSession } from '../accounts/web-sessions.js';
 import type { ServerConfig } from '../config.js';
+import { bindCsrfToSession } from '../pages/csrf.js';
 import type { Form } from '../pages/form-body.js';
-
-const SESSION_COOKIE = 'allowance.session';
+import { SESSION_COOKIE } from '../pages/session-cookie.js';
 
 /** The wallet's own browser session, shared by sign-in, consent and the dashboard. */
 export interface SessionCookies {
@@ -32,10 +32,12 @@ export function sessionCookies(store: Store, config: ServerConfig, now: () => nu
         ...cookieOptions(context),
         maxAge: config.sessionSeconds * 1000,
       });
+      bindCsrfToSession(context, value);
     },
     async end(context) {
       await endSession(store, context.cookies.get(SESSION_COOKIE, { signed: true }));
       context.cookies.set(SESSION_COOKIE, null, cookieOptions(context));
+      bindCsrfToSession(context, null);
     },
   };
 }
