@@ -1,0 +1,108 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+const client = z.object({
+  client_id: z.string().min(1),
+  /** Registered redirect URI; the suite never listens on it, the consent driver stops at it. */
+  redirect_uri: z.url().default('http://127.0.0.1/callback'),
+  /** For a confidential client (`client_secret_basic`). */
+  client_secret: z.string().optional(),
+});
+
+const browserStep = z.object({
+  /** Run this step only when the page URL matches this regular expression. */
+  url: z.string().optional(),
+  fill: z.record(z.string(), z.string()).optional(),
+  click: z.string().optional(),
+});
+
+/** How the suite plays the user (spec 8.2, the consent driver). */
+const driver = z.discriminatedUnion('profile', [
+  z.object({
+    /** Allowance's own pages, driven with HTTP form posts (no browser needed). */
+    profile: z.literal('allowance'),
+    /**
+     * The wallet's data directory, when the suite runs beside the wallet: lets the driver sign
+     * test tokens with the wallet's key for the [GW-4] negatives. Without it those checks skip.
+     */
+    dataDirectory: z.string().optional(),
+  }),
+  z.object({
+    /** Any implementation: headless Chromium with URL-matched selector steps. */
+    profile: z.literal('browser-script'),
+    executablePath: z.string().default('/usr/bin/chromium'),
+    /** Steps run on every page until the consent page shows; `{email}`/`{password}` are substituted. */
+    login: z.array(browserStep).default([]),
+    /** Selector that identifies the consent page. */
+    consentPage: z.string(),
+    approve: z.string(),
+    deny: z.string(),
+  }),
+]);
+
+/** The suite's configuration file (`conformance.json`). Validated once; a bad option names its path. */
+export const configSchema = z.object({
+  issuer: z.url(),
+  /** `G`; discovered from `allowance.gateway` when absent. */
+  gateway: z.url().optional(),
+  clients: z.object({
+    /** A public client (authorization code + refresh, Bearer allowed). */
+    app: client,
+    /** A second public client, for pairwise-subject and cross-client checks. */
+    second: client.optional(),
+    /** A public client registered with `dpop_bound_access_tokens: true`. */
+    dpop: client.optional(),
+    /** A confidential client, for introspection. */
+    confidential: client.optional(),
+    /** A public client registered for the device authorization grant. */
+    device: client.optional(),
+  }),
+  /** An initial access token (RFC 7591 §3) for the registration module. */
+  registration: z.object({ initial_access_token: z.string().min(1) }).optional(),
+  user: z.object({ email: z.string().min(1), password: z.string().min(1) }),
+  driver,
+  simulator: z
+    .object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).default(0) })
+    .default({
+      host: '127.0.0.1',
+      port: 0,
+    }),
+  /**
+   * Local addresses to send the suite's requests from, round-robin (e.g. 127.0.0.2 … on Linux),
+   * so that the run's deliberate failures stay under a per-address failure throttle.
+   */
+  sourceAddresses: z.array(z.string()).default([]),
+  plans: z.array(z.enum(['core', 'dpop', 'device'])).default(['core', 'dpop', 'device']),
+  /** Run only these modules (by name). */
+  modules: z.array(z.string()).optional(),
+  /**
+   * Checks (`module.check`) the operator knows fail on this implementation, with why. They are
+   * still run and reported as failures, marked known, and do not fail the run.
+   */
+  knownFailures: z.record(z.string(), z.string()).default({}),
+  output: z.object({ directory: z.string().default('conformance-results') }).default({
+    directory: 'conformance-results',
+  }),
+});
+
+/** The validated configuration. */
+export type ConformanceConfig = z.output<typeof configSchema>;
+/** The configuration as written. */
+export type ConformanceConfigInput = z.input<typeof configSchema>;
+
+/** Validates a configuration, throwing one message listing every problem by dotted path. */
+export function parseConfig(input: unknown): ConformanceConfig {
+  const parsed = configSchema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    );
+    throw new Error(`Invalid conformance configuration:\n  ${problems.join('\n  ')}`);
+  }
+  return Object.freeze(parsed.data);
+}
+
+/** Reads and validates `conformance.json`. */
+export function readConfig(path: string): ConformanceConfig {
+  return parseConfig(JSON.parse(readFileSync(path, 'utf8')));
+}

@@ -1,0 +1,199 @@
+import { join } from 'node:path';
+import { createSealer, loadMasterKey, openStore } from '@allowance/store';
+import { type Page, ScriptedBrowser } from '@allowance/testing';
+import { importJWK, type JWK, SignJWT } from 'jose';
+import { CheckFailure } from '../runner/check-failure.js';
+import type { Approval, ConsentDriver, DriverOutcome, SimulatedProvider } from './consent-driver.js';
+
+/**
+ * The consent driver for Allowance's own pages: form posts over HTTP, as a person would submit
+ * them, which is much faster than a browser. It knows the field names of Allowance's consent
+ * form; that knowledge is the whole of the "profile".
+ */
+export class AllowanceDriver implements ConsentDriver {
+  readonly profile = 'allowance';
+  readonly canNarrow = true;
+  readonly #browser: ScriptedBrowser;
+  #page: Page | undefined;
+
+  constructor(
+    private readonly issuer: string,
+    private readonly user: { email: string; password: string },
+    private readonly dataDirectory?: string,
+  ) {
+    this.#browser = new ScriptedBrowser(issuer);
+    if (dataDirectory === undefined) this.signAccessToken = undefined;
+  }
+
+  async prepare(providers: readonly SimulatedProvider[]): Promise<void> {
+    const signIn = await this.#browser.open(`${this.issuer}/signin`);
+    let page = await this.#browser.submit(signIn, 'form[action="/signup"]', { ...this.user });
+    if (!page.document.querySelector('#add-key')) {
+      // The account already exists: sign in instead.
+      page = await this.#browser.submit(
+        await this.#browser.open(`${this.issuer}/signin`),
+        'form:not([action="/signup"])',
+        {
+          ...this.user,
+        },
+      );
+    }
+    for (const provider of providers) {
+      page = await this.#browser.submit(page, '#add-key', {
+        providerId: provider.id,
+        apiKey: provider.apiKey,
+        baseUrl: provider.baseURL,
+      });
+      if (page.status !== 200)
+        throw new Error(`the driver could not store the ${provider.id} key (${page.status})`);
+    }
+  }
+
+  async open(authorizationUrl: string): Promise<DriverOutcome> {
+    return this.#outcome(await this.#browser.open(authorizationUrl));
+  }
+
+  async approve(approval?: Approval, options: { remember?: boolean } = {}): Promise<DriverOutcome> {
+    const fields = approval ? approvalFields(approval) : {};
+    if (options.remember) fields.remember = 'yes';
+    return this.#submitConsent(fields, 'approve');
+  }
+
+  deny(): Promise<DriverOutcome> {
+    return this.#submitConsent({}, 'deny');
+  }
+
+  approveWithoutCsrf(): Promise<DriverOutcome> {
+    const page = this.#consentPage();
+    for (const input of page.document.querySelectorAll('#consent input[type="hidden"]')) {
+      if (/csrf/i.test(input.getAttribute('name') ?? '')) input.remove();
+    }
+    return this.#submitConsent({}, 'approve');
+  }
+
+  async confirm(url: string, decision: 'approve' | 'deny'): Promise<void> {
+    const page = await this.#browser.open(url);
+    const result = await this.#browser.submit(page, `#${decision}`);
+    if (result.status >= 400) throw new Error(`deciding the confirmation answered ${result.status}`);
+  }
+
+  async device(
+    verificationUri: string,
+    decision: 'approve' | 'deny',
+  ): Promise<{ pagesShown: string; outcome: DriverOutcome }> {
+    const entry = await this.#browser.open(verificationUri);
+    const confirm =
+      entry.document.querySelector('form') && !entry.document.querySelector('form#op\\.deviceConfirmForm')
+        ? await this.#browser.submit(entry, 'form')
+        : entry;
+    const consent = await this.#browser.submit(confirm, 'form#op\\.deviceConfirmForm');
+    this.#page = consent;
+    const outcome = await this.#submitConsent({}, decision);
+    return {
+      pagesShown: `${entry.html}\n${confirm === entry ? '' : confirm.html}\n${consent.html}`,
+      outcome,
+    };
+  }
+
+  revokeGrant(grantId: string): Promise<void> {
+    return this.#dashboard(`/grants/${grantId}/revoke`);
+  }
+
+  setGrantSuspended(grantId: string, suspended: boolean): Promise<void> {
+    return this.#dashboard(`/grants/${grantId}/${suspended ? 'suspend' : 'resume'}`);
+  }
+
+  setAddressAllowlist(grantId: string, blocks: readonly string[]): Promise<void> {
+    return this.#dashboard(`/grants/${grantId}/addresses`, { addresses: blocks.join('\n') });
+  }
+
+  /** Submits one of the dashboard's grant forms, as the user would on the home page. */
+  async #dashboard(action: string, fields: Record<string, string> = {}): Promise<void> {
+    const home = await this.#browser.open(`${this.issuer}/`);
+    const page = await this.#browser.submit(home, `form[action="${action}"]`, fields);
+    if (page.status >= 400) throw new Error(`the dashboard form ${action} answered ${page.status}`);
+  }
+
+  signAccessToken: ConsentDriver['signAccessToken'] = async (header, claims) => {
+    const directory = this.dataDirectory ?? '';
+    const store = await openStore({ sqlite: join(directory, 'allowance.sqlite') });
+    try {
+      const row = await store.database
+        .selectFrom('signing_keys')
+        .selectAll()
+        .where('retired_at', 'is', null)
+        .executeTakeFirstOrThrow();
+      const { key } = loadMasterKey(directory, {});
+      const jwk = JSON.parse(
+        createSealer(key).unseal(row.sealed_private_jwk, `signing-key:${row.kid}`),
+      ) as JWK;
+      return await new SignJWT(claims)
+        .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: row.kid, ...header })
+        .sign(await importJWK(jwk, 'ES256'));
+    } finally {
+      await store.close();
+    }
+  };
+
+  async close(): Promise<void> {}
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #consentPage(): Page {
+    if (!this.#page?.document.querySelector('#consent')) {
+      throw new CheckFailure(`the driver expected a consent page, found ${this.#page?.url ?? 'nothing'}`);
+    }
+    return this.#page;
+  }
+
+  async #submitConsent(
+    fields: Record<string, string | string[] | null>,
+    decision: string,
+  ): Promise<DriverOutcome> {
+    const page = await this.#browser.submit(this.#consentPage(), '#consent', fields, {
+      name: 'decision',
+      value: decision,
+    });
+    return this.#outcome(page);
+  }
+
+  #outcome(page: Page): DriverOutcome {
+    this.#page = page;
+    if (this.#browser.leftTo) return { kind: 'redirect', location: this.#browser.leftTo };
+    return { kind: 'page', status: page.status, html: page.html, url: page.url };
+  }
+}
+
+/** Maps an `ai_allowance` object onto Allowance's consent form fields. */
+function approvalFields(approval: Approval): Record<string, string | string[] | null> {
+  const fields: Record<string, string | string[] | null> = {};
+  const list = (value: unknown) => (Array.isArray(value) ? value.map(String) : []);
+  if (approval.providers) fields.provider = list(approval.providers);
+  if (approval.models) fields.model = list(approval.models);
+  if (approval.scopes) fields.scope = list(approval.scopes);
+  const budget = approval.budget as { limits?: { period: string; amount: string }[] } | undefined;
+  for (const limit of budget?.limits ?? []) fields[`budget.${limit.period}`] = limit.amount;
+  const tokens = approval.tokens as
+    | {
+        max_input_per_request?: number;
+        max_output_per_request?: number;
+        limits?: { period: string; tokens: number }[];
+      }
+    | undefined;
+  if (tokens?.max_input_per_request !== undefined)
+    fields['tokens.max_input_per_request'] = String(tokens.max_input_per_request);
+  if (tokens?.max_output_per_request !== undefined)
+    fields['tokens.max_output_per_request'] = String(tokens.max_output_per_request);
+  for (const limit of tokens?.limits ?? []) fields[`tokens.${limit.period}`] = String(limit.tokens);
+  const rate = approval.rate as { requests_per_minute?: number } | undefined;
+  if (rate?.requests_per_minute !== undefined) fields.rate = String(rate.requests_per_minute);
+  const confirm = approval.confirm_above as { amount?: string } | undefined;
+  if (confirm?.amount !== undefined) fields.confirm_above = confirm.amount;
+  if (approval.retention === 'none') fields.retention = 'none';
+  // Leaving the field out is how the form says "provider_default", even over a hidden "none".
+  if (approval.retention === 'provider_default') fields.retention = null;
+  if (typeof approval.expires_at === 'string') fields.expires_on = approval.expires_at.slice(0, 10);
+  return fields;
+}

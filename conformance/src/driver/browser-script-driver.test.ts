@@ -1,0 +1,67 @@
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../config.js';
+import { runConformance } from '../runner/run-conformance.js';
+import { type RunningAllowance, startAllowance } from '../self-test/start-allowance.js';
+import { AllowanceDriver } from './allowance-driver.js';
+
+// The generic driver, as another implementation would use it: headless Chromium signing in on
+// Allowance's login page with selector steps, and pressing Approve or Deny. The test user and its
+// provider keys are prepared beforehand, as an operator would.
+
+const CHROMIUM = '/usr/bin/chromium';
+let wallet: RunningAllowance;
+
+beforeAll(async () => {
+  wallet = await startAllowance();
+}, 30_000);
+
+afterAll(async () => {
+  await wallet?.close();
+});
+
+describe.skipIf(!existsSync(CHROMIUM))('the browser-script consent driver', () => {
+  it('drives login and consent in Chromium well enough for the consent and token modules', async () => {
+    const user = { email: 'browser-driver@allowance.test', password: 'conformance-password-42' };
+    const config = parseConfig({
+      ...wallet.config,
+      user,
+      driver: {
+        profile: 'browser-script',
+        executablePath: CHROMIUM,
+        login: [
+          {
+            url: '/interaction/',
+            fill: { '#email': '{email}', '#password': '{password}' },
+            click: '#sign-in',
+          },
+        ],
+        consentPage: '#consent',
+        approve: '#approve',
+        deny: '#deny',
+      },
+      modules: ['consent', 'token', 'narrowing'],
+    });
+    // The operator's preparation: an account holding the simulator's keys. The suite's simulator
+    // is started by the run, so the account is prepared against it in the run's own prepare step.
+    const operator = new AllowanceDriver(wallet.issuer, user);
+    const report = await runConformance(config, {
+      writeReports: false,
+      beforePrepare: (providers) => operator.prepare(providers),
+    });
+    const failed = report.results.filter((result) => result.result === 'fail' && !result.knownFailure);
+    expect(failed.map((result) => `${result.module}.${result.check}: ${result.reason}`)).toEqual([]);
+    const skipped = report.results
+      .filter((result) => result.result === 'skip')
+      .map((result) => `${result.module}.${result.check}`);
+    // It cannot fill in a different approval or strip the CSRF token, and says so.
+    expect(skipped).toEqual(
+      expect.arrayContaining([
+        'consent.csrf',
+        'narrowing.broader-budget-refused',
+        'narrowing.extra-model-refused',
+      ]),
+    );
+    expect(report.totals.pass).toBeGreaterThan(8);
+  }, 90_000);
+});

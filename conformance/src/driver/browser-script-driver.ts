@@ -1,0 +1,129 @@
+import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Approval, ConsentDriver, DriverOutcome, SimulatedProvider } from './consent-driver.js';
+
+/** A login step: on a page whose URL matches `url`, fill fields and click. */
+export interface BrowserStep {
+  url?: string | undefined;
+  fill?: Record<string, string> | undefined;
+  click?: string | undefined;
+}
+
+/** Options of the generic browser driver, from the `browser-script` profile of the config. */
+export interface BrowserScriptOptions {
+  executablePath: string;
+  login: readonly BrowserStep[];
+  consentPage: string;
+  approve: string;
+  deny: string;
+  user: { email: string; password: string };
+  /** Redirect URIs of the suite's clients: navigation to them is the end of a flow. */
+  redirectOrigins: readonly string[];
+}
+
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/**
+ * The consent driver for any implementation: headless Chromium driven by URL-matched selector
+ * steps. It approves as shown or denies; it cannot fill in a different approval, so narrowing
+ * checks skip with it. The operator prepares the test user's provider credentials beforehand.
+ */
+export class BrowserScriptDriver implements ConsentDriver {
+  readonly profile = 'browser-script';
+  readonly canNarrow = false;
+  #browser: Browser | undefined;
+  #page: Page | undefined;
+  #redirect: URL | undefined;
+  #redirected: (() => void) | undefined;
+
+  constructor(private readonly options: BrowserScriptOptions) {}
+
+  async prepare(_providers: readonly SimulatedProvider[]): Promise<void> {
+    this.#browser = await chromium.launch({ executablePath: this.options.executablePath, args: ARGS });
+    const context = await this.#browser.newContext();
+    this.#page = await context.newPage();
+    // The app's callback is the result of the flow; Chromium follows redirects inside its network
+    // stack, out of reach of request routing, so the request event is where the URL is seen.
+    context.on('request', (request) => {
+      const url = new URL(request.url());
+      if (!this.options.redirectOrigins.includes(url.origin)) return;
+      this.#redirect = url;
+      this.#redirected?.();
+    });
+  }
+
+  async open(authorizationUrl: string): Promise<DriverOutcome> {
+    const page = this.#requirePage();
+    this.#redirect = undefined;
+    const response = await page.goto(authorizationUrl).catch(() => null);
+    for (const step of this.options.login) {
+      if (this.#redirect || (await page.$(this.options.consentPage))) break;
+      if (step.url && !new RegExp(step.url).test(page.url())) continue;
+      for (const [selector, value] of Object.entries(step.fill ?? {})) {
+        await page.fill(
+          selector,
+          value.replace('{email}', this.options.user.email).replace('{password}', this.options.user.password),
+        );
+      }
+      if (step.click) await Promise.all([page.waitForLoadState(), page.click(step.click)]);
+    }
+    return this.#outcome(response?.status() ?? 0);
+  }
+
+  approve(_approval?: Approval): Promise<DriverOutcome> {
+    return this.#press(this.options.approve);
+  }
+
+  deny(): Promise<DriverOutcome> {
+    return this.#press(this.options.deny);
+  }
+
+  async close(): Promise<void> {
+    await this.#browser?.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #press(selector: string): Promise<DriverOutcome> {
+    const page = this.#requirePage();
+    this.#redirect = undefined;
+    const redirected = new Promise<void>((resolve) => {
+      this.#redirected = resolve;
+    });
+    const navigated = page.waitForNavigation({ waitUntil: 'load' }).catch(() => null);
+    await page.click(selector);
+    const response = await Promise.race([navigated, redirected.then(() => null)]);
+    return this.#outcome(response?.status() ?? 0);
+  }
+
+  async #outcome(status: number): Promise<DriverOutcome> {
+    if (this.#redirect) return this.#leave(this.#redirect);
+    const page = this.#requirePage();
+    await page.waitForLoadState('load');
+    if (this.#redirect) return this.#leave(this.#redirect);
+    return { kind: 'page', status, html: await page.content(), url: page.url() };
+  }
+
+  /** Ends a flow at the app's callback; the callback itself never loads, so settle on a blank page. */
+  async #leave(location: URL): Promise<DriverOutcome> {
+    await this.#requirePage()
+      .goto('about:blank')
+      .catch(() => undefined);
+    return { kind: 'redirect', location };
+  }
+
+  #requirePage(): Page {
+    if (!this.#page) throw new Error('the browser driver was not prepared');
+    return this.#page;
+  }
+}

@@ -1,0 +1,140 @@
+import { defineModule } from '../model/module.js';
+import { expect, expectEqual } from '../runner/check-failure.js';
+import { callGateway, chatBody } from '../wire/gateway-call.js';
+import { member } from '../wire/http.js';
+import { isCanonicalMoney, parseMoney } from '../wire/money.js';
+import { currentPeriod, sameInstant } from '../wire/periods.js';
+
+const details = {
+  type: 'ai_allowance',
+  providers: ['openai'],
+  models: ['gpt-4.1-mini'],
+  budget: {
+    currency: 'USD',
+    limits: [
+      { amount: '3.00', period: 'month' },
+      { amount: '1.00', period: 'day' },
+    ],
+  },
+  tokens: { max_output_per_request: 500, limits: [{ tokens: 100_000, period: 'day' }] },
+  scopes: ['document:read'],
+};
+
+/** `GET /v1/allowance` (Part 5 §5.12). */
+export const allowanceEndpointModule = defineModule({
+  name: 'allowance-endpoint',
+  plan: 'core',
+  kind: 'http',
+  summary: 'The allowance document: members, periods, remaining, and settled calls',
+  checks: {
+    shape: {
+      requirements: ['MTR-9'],
+      summary: 'every member with its type; budget and tokens entries in limit order; canonical money',
+    },
+    periods: {
+      requirements: ['MTR-10', 'MTR-3'],
+      summary:
+        'period_key, period_start and period_end are the current periods in the wallet time zone; remaining = max(0, limit - spent - reserved)',
+    },
+    'settled-included': {
+      requirements: ['MTR-11'],
+      summary:
+        'right after a call, spent grew by exactly its Allowance-Cost, used by its tokens, and reserved is back to zero',
+    },
+  },
+  async run({ check, app, clients, wallet }) {
+    const connection = await app.connect(clients.app, { details });
+    const read = async () => {
+      const response = await callGateway(wallet.gateway, '/v1/allowance', connection);
+      expectEqual(response.status, 200, 'status of /v1/allowance');
+      return response.json as Record<string, unknown>;
+    };
+    const document = await read();
+    const budget = (document.budget ?? []) as Record<string, unknown>[];
+    await check('shape', async () => {
+      expectEqual(document.object, 'allowance', 'object');
+      expectEqual(document.grant_id, connection.grantId, 'grant_id');
+      expectEqual(document.client_id, clients.app.client_id, 'client_id');
+      expectEqual(document.status, 'active', 'status');
+      expectEqual(document.currency, member(wallet.metadata, 'allowance', 'currency'), 'currency');
+      expectEqual(document.providers, ['openai'], 'providers');
+      expectEqual(document.models, ['gpt-4.1-mini'], 'models');
+      expectEqual(document.scopes, ['document:read'], 'scopes');
+      expectEqual(document.retention, 'provider_default', 'retention');
+      expect(typeof document.expires_at === 'string', 'expires_at');
+      expectEqual(document.max_output_per_request, 500, 'max_output_per_request');
+      expectEqual(document.max_input_per_request, null, 'max_input_per_request');
+      expectEqual(document.requests_per_minute, null, 'requests_per_minute');
+      expectEqual(document.confirm_above, null, 'confirm_above');
+      expectEqual(
+        budget.map((entry) => entry.period),
+        ['month', 'day'],
+        'budget periods in limit order',
+      );
+      for (const entry of budget) {
+        for (const name of ['limit', 'spent', 'reserved', 'remaining']) {
+          expect(
+            isCanonicalMoney(entry[name]),
+            `budget ${String(entry.period)} ${name} is not canonical money: ${String(entry[name])}`,
+          );
+        }
+      }
+      const tokens = (document.tokens ?? []) as Record<string, unknown>[];
+      expectEqual(
+        tokens.map((entry) => [entry.period, entry.limit]),
+        [['day', 100_000]],
+        'token entries',
+      );
+      for (const name of ['used', 'reserved', 'remaining'])
+        expect(Number.isInteger(tokens[0]?.[name]), `tokens ${name} is not an integer`);
+    });
+    await check('periods', async () => {
+      const timeZone = String(member(wallet.metadata, 'allowance', 'time_zone'));
+      for (const entry of budget) {
+        const expected = currentPeriod(entry.period as 'day' | 'month', Date.now(), timeZone);
+        expectEqual(entry.period_key, expected.key, `${String(entry.period)} period_key`);
+        expect(
+          sameInstant(entry.period_start, expected.start),
+          `${String(entry.period)} period_start ${String(entry.period_start)}, expected ${expected.start}`,
+        );
+        expect(
+          sameInstant(entry.period_end, expected.end),
+          `${String(entry.period)} period_end ${String(entry.period_end)}, expected ${expected.end}`,
+        );
+        const remaining =
+          (parseMoney(String(entry.limit)) ?? 0n) -
+          (parseMoney(String(entry.spent)) ?? 0n) -
+          (parseMoney(String(entry.reserved)) ?? 0n);
+        expectEqual(
+          parseMoney(String(entry.remaining)),
+          remaining > 0n ? remaining : 0n,
+          `${String(entry.period)} remaining`,
+        );
+      }
+    });
+    await check('settled-included', async () => {
+      const before = await read();
+      const call = await callGateway(wallet.gateway, '/v1/chat/completions', connection, {
+        body: chatBody(),
+      });
+      expectEqual(call.status, 200, 'status of the call');
+      const cost = parseMoney(call.headers.get('allowance-cost') ?? '');
+      expect(cost !== undefined, 'the call has no Allowance-Cost');
+      const usage = member(call.json, 'usage', 'total_tokens');
+      const after = await read();
+      const spent = (doc: Record<string, unknown>, index: number) =>
+        parseMoney(String(member(doc, 'budget', index, 'spent'))) ?? -1n;
+      for (const index of [0, 1]) {
+        expectEqual(
+          spent(after, index) - spent(before, index),
+          cost,
+          `growth of spent in budget entry ${index}`,
+        );
+        expectEqual(member(after, 'budget', index, 'reserved'), '0.00', `reserved in budget entry ${index}`);
+      }
+      const used = (doc: Record<string, unknown>) => Number(member(doc, 'tokens', 0, 'used'));
+      expectEqual(used(after) - used(before), usage, 'growth of used tokens');
+      expectEqual(member(after, 'tokens', 0, 'reserved'), 0, 'reserved tokens');
+    });
+  },
+});

@@ -1,0 +1,104 @@
+import { defineModule } from '../model/module.js';
+import { expect, expectEqual, skip } from '../runner/check-failure.js';
+import { callGateway, chatBody, errorCode } from '../wire/gateway-call.js';
+import { type HttpResponse, member } from '../wire/http.js';
+import { isCanonicalMoney } from '../wire/money.js';
+
+const confirmationOf = (response: HttpResponse) =>
+  (member(response.json, 'error', 'confirmation') ?? {}) as Record<string, unknown>;
+
+/** Human confirmation above a cost (Part 6 §6.10). */
+export const confirmationModule = defineModule({
+  name: 'confirmation',
+  plan: 'core',
+  kind: 'driver',
+  summary: 'Calls above confirm_above wait for the user; one approval allows exactly one call',
+  checks: {
+    required: {
+      requirements: ['MTR-29'],
+      summary:
+        'a call above the threshold gets 403 confirmation_required with id, url on the issuer origin, expires_at within 15 min, canonical estimated_max_cost',
+    },
+    pending: {
+      requirements: ['MTR-30'],
+      summary: 'a retry naming a pending confirmation gets the same confirmation object',
+    },
+    denied: {
+      requirements: ['MTR-31'],
+      summary: 'a retry naming a denied confirmation gets 403 confirmation_denied',
+    },
+    'approved-once': {
+      requirements: ['MTR-32', 'MTR-33'],
+      summary:
+        'an approved confirmation lets exactly one call through; reusing it yields a new confirmation id',
+    },
+    'unknown-id': {
+      requirements: ['MTR-33'],
+      summary: 'an unknown confirmation id is treated as absent: a new confirmation with another id',
+    },
+  },
+  async run({ check, app, clients, wallet, driver }) {
+    const connection = await app.connect(clients.app, {
+      details: {
+        type: 'ai_allowance',
+        providers: ['openai'],
+        models: ['gpt-4.1-mini'],
+        budget: { currency: 'USD', limits: [{ amount: '1.00', period: 'day' }] },
+        confirm_above: { amount: '0.0001' },
+      },
+    });
+    const call = (confirmation?: string) =>
+      callGateway(wallet.gateway, '/v1/chat/completions', connection, {
+        body: chatBody({ max_tokens: 1000 }),
+        headers: confirmation ? { 'allowance-confirmation': confirmation } : {},
+      });
+    let first: Record<string, unknown> = {};
+    await check('required', async () => {
+      const response = await call();
+      expectEqual([response.status, errorCode(response)], [403, 'confirmation_required'], 'status and code');
+      first = confirmationOf(response);
+      expect(typeof first.id === 'string' && first.id !== '', 'no confirmation id');
+      expectEqual(
+        new URL(String(first.url)).origin,
+        new URL(wallet.issuer).origin,
+        'origin of the confirmation url',
+      );
+      const expires = Date.parse(String(first.expires_at));
+      expect(
+        expires > Date.now() && expires <= Date.now() + 15 * 60_000 + 5_000,
+        `expires_at ${String(first.expires_at)}`,
+      );
+      expect(
+        isCanonicalMoney(first.estimated_max_cost),
+        `estimated_max_cost ${String(first.estimated_max_cost)}`,
+      );
+    });
+    await check('pending', async () => {
+      const response = await call(String(first.id));
+      expectEqual([response.status, errorCode(response)], [403, 'confirmation_required'], 'status and code');
+      expectEqual(confirmationOf(response), first, 'confirmation object');
+    });
+    await check('unknown-id', async () => {
+      const response = await call('cf_unknown_to_this_wallet');
+      expectEqual(errorCode(response), 'confirmation_required', 'code');
+      const id = confirmationOf(response).id;
+      expect(typeof id === 'string' && id !== 'cf_unknown_to_this_wallet', 'the unknown id was echoed');
+    });
+    await check('denied', async () => {
+      if (!driver.confirm) skip('the consent driver cannot decide confirmations');
+      const other = confirmationOf(await call());
+      await driver.confirm(String(other.url), 'deny');
+      const response = await call(String(other.id));
+      expectEqual([response.status, errorCode(response)], [403, 'confirmation_denied'], 'status and code');
+    });
+    await check('approved-once', async () => {
+      if (!driver.confirm) skip('the consent driver cannot decide confirmations');
+      await driver.confirm(String(first.url), 'approve');
+      const allowed = await call(String(first.id));
+      expectEqual(allowed.status, 200, 'status of the confirmed call');
+      const again = await call(String(first.id));
+      expectEqual(errorCode(again), 'confirmation_required', 'code when reusing the consumed confirmation');
+      expect(confirmationOf(again).id !== first.id, 'the consumed confirmation was offered again');
+    });
+  },
+});

@@ -1,0 +1,108 @@
+import { defineModule } from '../model/module.js';
+import { expectEqual, skip } from '../runner/check-failure.js';
+import { callGateway, chatBody, errorCode } from '../wire/gateway-call.js';
+import { member } from '../wire/http.js';
+
+/** Grant status changed by the user in the dashboard (Part 4 §4.6). */
+export const grantStatusModule = defineModule({
+  name: 'grant-status',
+  plan: 'core',
+  kind: 'driver',
+  summary: 'A grant the user revokes in the dashboard is dead everywhere at once, for good',
+  checks: {
+    'dashboard-revocation': {
+      requirements: ['REV-5', 'REV-6', 'REV-7'],
+      summary:
+        'right after the dashboard confirms, chat and allowance calls get 401 grant_revoked and no provider is called',
+    },
+    final: { requirements: ['REV-4'], summary: 'the revoked grant refresh token gets invalid_grant' },
+    suspension: {
+      requirements: ['REV-5', 'REV-6'],
+      summary:
+        'a suspended grant gets 403 grant_suspended on calls, 200 with status suspended on /v1/allowance, and works again once resumed',
+    },
+    'address-allowlist': {
+      requirements: ['SEC-2', 'SEC-3'],
+      summary:
+        'with an allowlist excluding the suite, every endpoint answers 403 ip_not_allowed, even with a forged X-Forwarded-For; allowing it restores service',
+    },
+  },
+  async run({ check, app, clients, wallet, driver, sim }) {
+    const paused = await app.connect(clients.app);
+    await check('suspension', async () => {
+      if (!driver.setGrantSuspended) skip('the consent driver cannot suspend grants');
+      await driver.setGrantSuspended(paused.grantId, true);
+      const chat = await callGateway(wallet.gateway, '/v1/chat/completions', paused, { body: chatBody() });
+      expectEqual(
+        [chat.status, errorCode(chat)],
+        [403, 'grant_suspended'],
+        'chat completion while suspended',
+      );
+      const allowance = await callGateway(wallet.gateway, '/v1/allowance', paused);
+      await driver.setGrantSuspended(paused.grantId, false);
+      const resumed = await callGateway(wallet.gateway, '/v1/chat/completions', paused, { body: chatBody() });
+      expectEqual(resumed.status, 200, 'chat completion once resumed');
+      expectEqual(
+        [allowance.status, member(allowance.json, 'status')],
+        [200, 'suspended'],
+        'allowance while suspended',
+      );
+    });
+    await check('address-allowlist', async () => {
+      if (!driver.setAddressAllowlist) skip('the consent driver cannot set IP allowlists');
+      const fenced = await app.connect(clients.app);
+      await driver.setAddressAllowlist(fenced.grantId, ['192.0.2.0/24']);
+      for (const path of ['/v1/chat/completions', '/v1/models', '/v1/allowance']) {
+        const body = path === '/v1/chat/completions' ? chatBody() : undefined;
+        const refused = await callGateway(wallet.gateway, path, fenced, { ...(body && { body }) });
+        expectEqual(
+          [refused.status, errorCode(refused)],
+          [403, 'ip_not_allowed'],
+          `${path} from outside the allowlist`,
+        );
+      }
+      const forged = await callGateway(wallet.gateway, '/v1/chat/completions', fenced, {
+        body: chatBody(),
+        headers: { 'x-forwarded-for': '192.0.2.7', forwarded: 'for=192.0.2.7' },
+      });
+      expectEqual(
+        [forged.status, errorCode(forged)],
+        [403, 'ip_not_allowed'],
+        'with a forged X-Forwarded-For from an untrusted peer',
+      );
+      await driver.setAddressAllowlist(fenced.grantId, ['127.0.0.0/8', '::1/128']);
+      expectEqual(
+        (await callGateway(wallet.gateway, '/v1/chat/completions', fenced, { body: chatBody() })).status,
+        200,
+        'from inside the allowlist',
+      );
+    });
+    const connection = await app.connect(clients.app);
+    await check('dashboard-revocation', async () => {
+      if (!driver.revokeGrant) skip('the consent driver cannot revoke grants');
+      expectEqual(
+        (await callGateway(wallet.gateway, '/v1/allowance', connection)).status,
+        200,
+        'status before',
+      );
+      await driver.revokeGrant(connection.grantId);
+      sim.clearCalls();
+      const chat = await callGateway(wallet.gateway, '/v1/chat/completions', connection, {
+        body: chatBody(),
+      });
+      expectEqual([chat.status, errorCode(chat)], [401, 'grant_revoked'], 'chat completion after revocation');
+      const allowance = await callGateway(wallet.gateway, '/v1/allowance', connection);
+      expectEqual(
+        [allowance.status, errorCode(allowance)],
+        [401, 'grant_revoked'],
+        'allowance after revocation',
+      );
+      expectEqual(sim.calls.length, 0, 'provider calls after revocation');
+    });
+    await check('final', async () => {
+      if (!driver.revokeGrant) skip('the consent driver cannot revoke grants');
+      const refresh = await app.refresh(clients.app, connection.refreshToken);
+      expectEqual(member(refresh.json, 'error'), 'invalid_grant', 'error');
+    });
+  },
+});

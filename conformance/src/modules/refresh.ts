@@ -1,0 +1,101 @@
+import { defineModule } from '../model/module.js';
+import { expect, expectEqual, skip } from '../runner/check-failure.js';
+import { callGateway, errorCode } from '../wire/gateway-call.js';
+import { member } from '../wire/http.js';
+import { decodeJws } from '../wire/suite-app.js';
+
+/** Refresh token rotation and replay (Part 2 §2.11.2, Part 4 §4.4). */
+export const refreshModule = defineModule({
+  name: 'refresh',
+  plan: 'core',
+  kind: 'driver',
+  summary: 'Rotation on every refresh; a replay revokes the whole grant',
+  checks: {
+    rotation: {
+      requirements: ['TOK-1'],
+      summary: 'each refresh returns a new refresh token, and the new one works',
+    },
+    'current-object': {
+      requirements: ['TOK-4'],
+      summary: 'the refresh response and the new access token carry the grant approved object',
+    },
+    'replay-refused': {
+      requirements: ['TOK-1', 'TOK-2'],
+      summary: 'a used refresh token presented again is refused with invalid_grant',
+    },
+    'replay-revokes-grant': {
+      requirements: ['TOK-2', 'REV-4'],
+      summary: 'after a replay, the newest refresh token and the access token of the grant stop working',
+    },
+    'other-client': {
+      requirements: ['TOK-3'],
+      summary: 'a refresh by another client is refused with invalid_grant',
+    },
+  },
+  async run({ check, app, clients, wallet }) {
+    const client = clients.app;
+    await check('rotation', async () => {
+      const connection = await app.connect(client);
+      const first = await app.refresh(client, connection.refreshToken);
+      expectEqual(first.status, 200, 'status of the refresh');
+      const rotated = String(member(first.json, 'refresh_token') ?? '');
+      expect(
+        rotated !== '' && rotated !== connection.refreshToken,
+        'the refresh did not return a new refresh token',
+      );
+      expectEqual((await app.refresh(client, rotated)).status, 200, 'status of a refresh with the new token');
+    });
+    await check('current-object', async () => {
+      const connection = await app.connect(client);
+      const response = await app.refresh(client, connection.refreshToken);
+      const approved = member(connection.tokenResponse, 'authorization_details');
+      expectEqual(
+        member(response.json, 'authorization_details'),
+        approved,
+        'authorization_details of the refresh response',
+      );
+      const claims = decodeJws(String(member(response.json, 'access_token'))).claims;
+      expectEqual(claims.authorization_details, approved, 'authorization_details of the new access token');
+    });
+    let newest = '';
+    let accessToken = '';
+    await check('replay-refused', async () => {
+      const connection = await app.connect(client);
+      const first = await app.refresh(client, connection.refreshToken);
+      expectEqual(first.status, 200, 'status of the first refresh');
+      newest = String(member(first.json, 'refresh_token'));
+      accessToken = String(member(first.json, 'access_token'));
+      const replay = await app.refresh(client, connection.refreshToken);
+      expectEqual(
+        [replay.status, member(replay.json, 'error')],
+        [400, 'invalid_grant'],
+        'status and error of the replay',
+      );
+    });
+    await check('replay-revokes-grant', async () => {
+      expect(newest !== '', 'no refreshed tokens were obtained');
+      const refresh = await app.refresh(client, newest);
+      expectEqual(
+        member(refresh.json, 'error'),
+        'invalid_grant',
+        'error when refreshing with the newest token after the replay',
+      );
+      const call = await callGateway(wallet.gateway, '/v1/allowance', { accessToken });
+      expectEqual(
+        [call.status, errorCode(call)],
+        [401, 'grant_revoked'],
+        'gateway answer for the grant after the replay',
+      );
+    });
+    await check('other-client', async () => {
+      if (!clients.second) skip('no second client configured');
+      const connection = await app.connect(client);
+      const response = await app.refresh(clients.second, connection.refreshToken);
+      expectEqual(
+        [response.status, member(response.json, 'error')],
+        [400, 'invalid_grant'],
+        'status and error',
+      );
+    });
+  },
+});

@@ -1,0 +1,99 @@
+import { defineModule } from '../model/module.js';
+import { expectEqual } from '../runner/check-failure.js';
+import { callGateway, chatBody, errorCode } from '../wire/gateway-call.js';
+
+/** Provider and model resolution (Part 5 §5.5): refusals that must reach no provider. */
+export const resolutionModule = defineModule({
+  name: 'resolution',
+  plan: 'core',
+  kind: 'http',
+  summary: 'Allowance-Provider, qualified models, API family, model allowlist',
+  checks: {
+    'provider-header': {
+      requirements: ['GW-8'],
+      summary:
+        'a malformed Allowance-Provider gets 400 invalid_request, an ungranted one 403 provider_not_allowed',
+    },
+    'qualified-model': {
+      requirements: ['GW-9'],
+      summary: 'a model prefixed with a listed but ungranted provider gets 403 provider_not_allowed',
+    },
+    'api-mismatch': {
+      requirements: ['GW-11', 'GW-10'],
+      summary: 'an anthropic provider on /v1/chat/completions gets 400 provider_api_mismatch',
+    },
+    'model-not-allowed': {
+      requirements: ['GW-12'],
+      summary:
+        'a model outside the grant gets 403 model_not_allowed on both API families and reaches no provider',
+    },
+    'prefix-removed': {
+      requirements: ['GW-16'],
+      summary: 'a qualified model reaches the provider with its provider prefix removed',
+    },
+  },
+  async run({ check, app, clients, wallet, sim }) {
+    const connection = await app.connect(clients.app);
+    const chat = (body: Record<string, unknown>, headers: Record<string, string> = {}) =>
+      callGateway(wallet.gateway, '/v1/chat/completions', connection, { body: chatBody(body), headers });
+    await check('provider-header', async () => {
+      const malformed = await chat({}, { 'allowance-provider': 'Not A Provider!' });
+      expectEqual(
+        [malformed.status, errorCode(malformed)],
+        [400, 'invalid_request'],
+        'malformed Allowance-Provider',
+      );
+      const ungranted = await chat({}, { 'allowance-provider': 'deepseek' });
+      expectEqual(
+        [ungranted.status, errorCode(ungranted)],
+        [403, 'provider_not_allowed'],
+        'ungranted Allowance-Provider',
+      );
+    });
+    await check('qualified-model', async () => {
+      const response = await chat({ model: 'deepseek/deepseek-chat' });
+      expectEqual(
+        [response.status, errorCode(response)],
+        [403, 'provider_not_allowed'],
+        'deepseek/deepseek-chat',
+      );
+    });
+    await check('api-mismatch', async () => {
+      const response = await chat({ model: 'claude-haiku-4-5' }, { 'allowance-provider': 'anthropic' });
+      expectEqual(
+        [response.status, errorCode(response)],
+        [400, 'provider_api_mismatch'],
+        'anthropic on chat completions',
+      );
+    });
+    await check('model-not-allowed', async () => {
+      sim.clearCalls();
+      const openai = await chat({ model: 'gpt-4.1-nano' });
+      expectEqual(
+        [openai.status, errorCode(openai)],
+        [403, 'model_not_allowed'],
+        'gpt-4.1-nano on chat completions',
+      );
+      const anthropic = await callGateway(wallet.gateway, '/v1/messages', connection, {
+        body: { model: 'claude-opus-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] },
+      });
+      expectEqual(
+        [anthropic.status, errorCode(anthropic)],
+        [403, 'model_not_allowed'],
+        'claude-opus-4-5 on messages',
+      );
+      expectEqual(sim.calls.length, 0, 'provider calls');
+    });
+    await check('prefix-removed', async () => {
+      sim.clearCalls();
+      const response = await chat({ model: 'openai/gpt-4.1-mini' });
+      expectEqual(response.status, 200, 'status');
+      await sim.idle();
+      expectEqual(
+        sim.calls.map((call) => call.model),
+        ['gpt-4.1-mini'],
+        'models the provider received',
+      );
+    });
+  },
+});
