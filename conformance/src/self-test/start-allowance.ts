@@ -13,30 +13,7 @@ const INITIAL_ACCESS_TOKEN = 'conformance-initial-access-token-0123456789';
  * suite's report for the exchanges). They still run and print as KNOWN; delete a line once the
  * wallet is fixed, and the check will be counted again.
  */
-export const ALLOWANCE_KNOWN_FAILURES: Readonly<Record<string, string>> = {
-  'registration.redirect-uris':
-    'AUTH-2: registration accepts a wildcard host (https://*.example/cb) and http on a non-loopback host',
-  'authorize.resource-required':
-    'AUTH-8: the same resource given twice is accepted instead of invalid_target',
-  'authorize.details-required':
-    'AUTH-9: absent or empty authorization_details answer invalid_request, not invalid_authorization_details',
-  'authorize.before-login':
-    'AUTH-10: follows from AUTH-8 (the repeated-resource request reaches the login page)',
-  'par.same-errors':
-    'AUTH-12: "[]" at the PAR endpoint answers invalid_request, not invalid_authorization_details',
-  'consent.shows-request': 'AUTH-16: the consent page shows the client name but not its client_id',
-  'gateway-basics.cors':
-    'GW-2: preflight Access-Control-Allow-Headers is a fixed list without x-stainless-* headers',
-  'gateway-auth.token-required':
-    'GW-3: Authorization with the Basic scheme answers invalid_token, not token_required',
-  'resolution.provider-header':
-    'GW-8: a malformed Allowance-Provider answers 403 provider_not_allowed, not 400 invalid_request',
-  'device.response': 'AUTH-25: the device authorization response has no interval',
-  'device.polling': 'AUTH-27: an immediate second poll answers authorization_pending, not slow_down',
-  'grant-status.suspension':
-    'REV-5: GET /v1/allowance answers 403 grant_suspended for a suspended grant, not 200 with status "suspended"',
-  'errors.openai-shape': 'GW-23: a 405 carries error.type not_found_error, not invalid_request_error',
-};
+export const ALLOWANCE_KNOWN_FAILURES: Readonly<Record<string, string>> = {};
 
 /** The clients spec 8.2 asks the operator to register, as Allowance's static configuration. */
 export const SUITE_CLIENTS = [

@@ -5,6 +5,7 @@ import {
   type ApiFamily,
   addressAllowed,
   modelAllowed,
+  providerIdSchema,
   resolveTarget,
 } from '@allowance/protocol';
 import {
@@ -83,6 +84,19 @@ const CORS = {
     'allowance-cost, allowance-remaining, allowance-currency, allowance-call, www-authenticate, dpop-nonce, retry-after',
   'access-control-max-age': '600',
 };
+
+/**
+ * A preflight's headers (spec GW-2): every header the browser asks about is allowed, since the
+ * gateway authenticates by header only and never by cookie; the names must be header tokens.
+ */
+function preflightHeaders(requested: string | undefined): Record<string, string> {
+  const names = (requested ?? '')
+    .split(',')
+    .map((name) => name.trim().toLowerCase())
+    .filter((name) => /^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name));
+  const allowed = new Set([...CORS['access-control-allow-headers'].split(', '), ...names]);
+  return { ...CORS, 'access-control-allow-headers': [...allowed].join(', ') };
+}
 
 /**
  * Builds the gateway (spec 05-gateway): OpenAI- and Anthropic-compatible endpoints under the
@@ -209,7 +223,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         },
       );
     }
-    const context = await loadGrant(store, claims, now());
+    const context = await loadGrant(store, claims, now(), {
+      allowSuspended: route.endpoint === 'allowance',
+    });
     if (context.grant.requireDpop && !thumbprint) {
       // The user made this grant DPoP-only (spec DPOP-3): an unbound token is refused even
       // though it verifies, as a stolen Bearer token would be.
@@ -304,6 +320,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       typeof request.headers['allowance-provider'] === 'string'
         ? request.headers['allowance-provider']
         : undefined;
+    if (providerHeader !== undefined && !providerIdSchema.safeParse(providerHeader).success) {
+      throw new GatewayError(
+        'invalid_request',
+        'Allowance-Provider must be a provider id such as "openai" (lowercase letters, digits, - and _).',
+      );
+    }
     const passHeaders: Record<string, string> = {};
     for (const name of ['anthropic-version', 'anthropic-beta']) {
       const value = request.headers[name];
@@ -419,7 +441,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const dpop = { used: false };
     const challenge = () => ({ resourceMetadataUrl, dpop: dpop.used });
     if (request.method === 'OPTIONS') {
-      response.writeHead(204, CORS);
+      response.writeHead(204, preflightHeaders(request.headers['access-control-request-headers']));
       response.end();
       return true;
     }

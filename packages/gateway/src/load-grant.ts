@@ -22,7 +22,13 @@ export interface GrantContext {
  * narrower than the token's copy (a user lowered a limit) and may be dead. The reservation
  * checks liveness again atomically; this check gives the precise refusal early.
  */
-export async function loadGrant(store: Store, claims: AccessTokenClaims, now: number): Promise<GrantContext> {
+export async function loadGrant(
+  store: Store,
+  claims: AccessTokenClaims,
+  now: number,
+  /** `GET /v1/allowance` answers for a suspended grant too, with its status (spec REV-5). */
+  options: { allowSuspended?: boolean } = {},
+): Promise<GrantContext> {
   const grant = await findGrant(store, claims.grant_id);
   if (!grant || grant.clientId !== claims.client_id) {
     throw new GatewayError('invalid_token', 'The access token names no grant of this wallet.', {
@@ -47,7 +53,7 @@ export async function loadGrant(store: Store, claims: AccessTokenClaims, now: nu
       },
     );
   }
-  if (grant.status === 'suspended') {
+  if (grant.status === 'suspended' && !options.allowSuspended) {
     throw new GatewayError(
       'grant_suspended',
       `The user suspended this allowance${grant.statusReason ? `: ${grant.statusReason}` : ''}.`,

@@ -96,6 +96,9 @@ export function presentedToken(
 ): PresentedToken | undefined {
   const authorization = headers.authorization;
   if (authorization) {
+    // Another scheme (Basic, say) carries no access token: the request has none (spec GW-3).
+    const scheme = /^\s*([^\s]+)/.exec(authorization)?.[1]?.toLowerCase();
+    if (scheme !== 'bearer' && scheme !== 'dpop') return undefined;
     const match = /^(Bearer|DPoP)\s+([A-Za-z0-9\-._~+/]+=*)\s*$/i.exec(authorization);
     if (!match?.[1] || !match[2]) throw new SyntaxError('malformed Authorization header');
     return { scheme: match[1].toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer', token: match[2] };

@@ -58,6 +58,7 @@ export type ApiFamily = 'openai' | 'anthropic';
 export function errorTypeForStatus(status: number): string {
   switch (status) {
     case 400:
+    case 405:
       return 'invalid_request_error';
     case 401:
       return 'authentication_error';
@@ -66,7 +67,6 @@ export function errorTypeForStatus(status: number): string {
     case 403:
       return 'permission_error';
     case 404:
-    case 405:
       return 'not_found_error';
     case 413:
       return 'request_too_large';

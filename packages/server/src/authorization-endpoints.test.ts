@@ -436,7 +436,13 @@ describe('bad input gets the RFC error, never a 500', () => {
     expect(await redirectError(notJson)).toBe('invalid_authorization_details');
     const missing = base();
     missing.searchParams.delete('authorization_details');
-    expect(await redirectError(missing)).toBe('invalid_request');
+    expect(await redirectError(missing)).toBe('invalid_authorization_details');
+    const empty = base();
+    empty.searchParams.set('authorization_details', '[]');
+    expect(await redirectError(empty)).toBe('invalid_authorization_details');
+    const twice = base();
+    twice.searchParams.append('resource', wallet.gateway);
+    expect(await redirectError(twice)).toBe('invalid_target');
     const implicit = base();
     implicit.searchParams.set('response_type', 'token');
     const implicitResponse = await fetch(implicit, { redirect: 'manual' });

@@ -1,7 +1,7 @@
 import type { GrantRecord, LedgerEntry } from '@allowance/store';
+import { allowanceSummary } from '../pages/allowance-summary.js';
 import { html, type SafeHtml } from '../pages/html.js';
 import { allowlistForm } from './address-allowlist.js';
-import { allowanceSummary } from './allowance-summary.js';
 import { callsTable } from './calls-table.js';
 import { dpopRequirementForm } from './dpop-requirement.js';
 import type { GrantState, UsageLine } from './grant-usage.js';

@@ -1,6 +1,6 @@
 import type { ApprovedAiAllowance } from '@allowance/protocol';
+import { PER_PERIOD } from '../pages/allowance-summary.js';
 import { html, type SafeHtml } from '../pages/html.js';
-import { PER_PERIOD } from './allowance-summary.js';
 
 /**
  * The form that lowers a grant's allowance: every part of it prefilled with its current value,

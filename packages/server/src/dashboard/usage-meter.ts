@@ -1,6 +1,6 @@
 import { formatMoney } from '@allowance/protocol';
+import { CURRENT_PERIOD } from '../pages/allowance-summary.js';
 import { html, type SafeHtml } from '../pages/html.js';
-import { CURRENT_PERIOD } from './allowance-summary.js';
 import type { UsageLine } from './grant-usage.js';
 
 const percent = (part: number, whole: number) => (whole > 0 ? Math.round((part * 100) / whole) : 0);

@@ -1,4 +1,5 @@
 import type { AiAllowance, ModelPrice } from '@allowance/protocol';
+import { allowanceSummary } from '../pages/allowance-summary.js';
 import { html, type SafeHtml } from '../pages/html.js';
 import { layout } from '../pages/layout.js';
 
@@ -76,7 +77,7 @@ export function consentPage(view: ConsentView): string {
 ${view.csrf}
 <div class="app">${client.logoUri ? html`<img src="${client.logoUri}" alt="">` : ''}<div>
 <h1><span id="client-name">${client.name}</span> wants to use your AI providers</h1>
-<p class="muted">Sends you back to ${client.redirectHosts.join(', ') || 'a device'} · ${registeredFor(client.registeredAt, view.now)}</p>
+<p class="muted">App id <code id="client-id">${client.id}</code> · sends you back to ${client.redirectHosts.join(', ') || 'a device'} · ${registeredFor(client.registeredAt, view.now)}</p>
 </div></div>
 ${
   view.problems.length > 0
@@ -88,6 +89,7 @@ ${
     ? html`<p class="note" id="missing-providers">You have no key for ${missing.join(', ')}. <a href="/">Add one in your wallet</a> to allow ${missing.length === 1 ? 'it' : 'them'}.</p>`
     : ''
 }
+<section class="asked" aria-labelledby="asked-heading"><h2 id="asked-heading">What ${client.name} asks for</h2>${allowanceSummary(requested)}</section>
 <p>The app never sees your keys. It calls models through your wallet, which stops it at the limits you set here. You can lower anything before you approve, and revoke it at any time.</p>
 <fieldset><legend>Providers</legend>${providerRows}</fieldset>
 <fieldset><legend>Models</legend>${modelRows}</fieldset>

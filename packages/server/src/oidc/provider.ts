@@ -9,7 +9,9 @@ import type { ServerConfig } from '../config.js';
 import { KNOWN_PROVIDERS } from '../vault/provider-credentials.js';
 import { validateAllowanceRequest } from './allowance-request.js';
 import { deviceFlowPages } from './device-pages.js';
+import { devicePolling } from './device-polling.js';
 import { kyselyAdapter } from './kysely-adapter.js';
+import { redirectUriProblem } from './redirect-uri-policy.js';
 import { renderProviderError } from './render-error.js';
 
 /** What the provider needs besides the configuration. */
@@ -62,6 +64,10 @@ export function createProvider(config: ServerConfig, dependencies: ProviderDepen
     extraClientMetadata: {
       properties: ['dpop_bound_access_tokens'],
       validator(_context, _key, _value, metadata) {
+        for (const uri of (metadata.redirect_uris as string[] | undefined) ?? []) {
+          const problem = redirectUriProblem(uri);
+          if (problem) throw new errors.InvalidRedirectUri(`${uri} ${problem}`);
+        }
         if (config.requireDpopForPublicClients && metadata.token_endpoint_auth_method === 'none')
           metadata.dpop_bound_access_tokens = true;
       },
@@ -96,8 +102,15 @@ export function createProvider(config: ServerConfig, dependencies: ProviderDepen
       client.redirectUris?.some((uri) => URL.parse(uri)?.origin === origin) ?? false,
     extraParams: {
       // RFC 9396 makes authorization_details optional; for Allowance it is the whole request.
-      authorization_details(_context, value) {
-        if (value === undefined) throw new errors.InvalidRequest("'authorization_details' is required");
+      authorization_details(context, value) {
+        // Spec AUTH-8, AUTH-9: both checked here, before any login (AUTH-10), for the
+        // authorization, PAR and device endpoints alike.
+        if (Array.isArray(context.oidc.params?.resource))
+          throw new errors.InvalidTarget('resource must be given exactly once: the gateway');
+        if (value === undefined)
+          throw new errors.InvalidAuthorizationDetails('authorization_details is required: one ai_allowance');
+        if (typeof value === 'string' && /^\s*\[\s*\]\s*$/.test(value))
+          throw new errors.InvalidAuthorizationDetails('authorization_details must hold one ai_allowance');
       },
     },
     interactions: { url: (_context, interaction) => `/interaction/${interaction.uid}` },
@@ -208,6 +221,8 @@ export function createProvider(config: ServerConfig, dependencies: ProviderDepen
 
   const provider = new Provider(config.issuer, configuration);
   provider.proxy = config.trustProxy;
+
+  provider.use(devicePolling());
 
   // oidc-provider refuses a DPoP-bound client's token request without a proof as invalid_grant;
   // the spec (DPOP-3) names the error invalid_dpop_proof, which tells the app what to fix.

@@ -1,5 +1,5 @@
-import type { ApprovedAiAllowance, Period } from '@allowance/protocol';
-import { html, type SafeHtml } from '../pages/html.js';
+import type { AiAllowance, Period } from '@allowance/protocol';
+import { html, type SafeHtml } from './html.js';
 
 /** "per month", "in total" … for a limit of a period. */
 export const PER_PERIOD: Readonly<Record<Period, string>> = {
@@ -22,8 +22,8 @@ export const CURRENT_PERIOD: Readonly<Record<Period, string>> = {
 const list = (values: readonly string[] | undefined, empty: string) =>
   values && values.length > 0 ? values.join(', ') : empty;
 
-/** What a grant lets its app do, in plain words: a definition list. */
-export function allowanceSummary(details: ApprovedAiAllowance): SafeHtml {
+/** What an allowance (asked for, or granted) lets its app do, in plain words: a definition list. */
+export function allowanceSummary(details: AiAllowance): SafeHtml {
   const budget = details.budget;
   const tokens = details.tokens;
   const perCall = [
