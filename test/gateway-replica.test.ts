@@ -16,10 +16,10 @@ afterAll(async () => {
   await harness?.close();
 });
 
-async function startReplica() {
+async function startReplica(gatewayOptions: Record<string, unknown> = {}) {
   const port = await freePort();
-  const replica = await serveGateway(
-    readWalletOptions(
+  const replica = await serveGateway({
+    ...readWalletOptions(
       {
         port: String(port),
         data: harness.dataDirectory,
@@ -28,7 +28,8 @@ async function startReplica() {
       },
       {},
     ),
-  );
+    gatewayOptions,
+  });
   return { replica, gateway: `http://127.0.0.1:${port}/gateway` };
 }
 
@@ -113,6 +114,33 @@ describe('allowance gateway, a replica on the same database', () => {
         .where('grant_id', '=', grantId)
         .execute();
       expect(ledger).toHaveLength(1);
+    } finally {
+      await replica.close();
+    }
+  });
+
+  it('applies the same gateway options as the wallet, such as the body limit', async () => {
+    const browser = await userWithKeys(harness, 'replica-options@example.com');
+    const { accessToken } = await connectApp(harness, browser, {
+      providers: ['openai'],
+      models: ['gpt-4.1-mini'],
+    });
+    const { replica, gateway } = await startReplica({ maxBodyBytes: 2048 });
+    try {
+      const send = (base: string) =>
+        fetch(`${base}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+          body: JSON.stringify({
+            model: 'gpt-4.1-mini',
+            max_tokens: 5,
+            messages: [{ role: 'user', content: 'x'.repeat(4096) }],
+          }),
+        });
+      expect((await send(harness.wallet.gateway)).status).toBe(200);
+      const refused = await send(gateway);
+      expect(refused.status).toBe(413);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('request_too_large');
     } finally {
       await replica.close();
     }

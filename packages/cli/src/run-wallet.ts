@@ -87,7 +87,8 @@ export async function serveGateway(options: WalletOptions): Promise<RunningWalle
   const store: Store = await openStore({ sqlite: join(dataDirectory, 'allowance.sqlite') });
   const { key: masterKey } = loadMasterKey(dataDirectory);
   const gateway = await createGateway({
-    config: { resource: options.gateway, issuer: options.issuer },
+    // The same gateway options as `allowance serve`, so a replica enforces the same rules.
+    config: { ...options.gatewayOptions, resource: options.gateway, issuer: options.issuer },
     store,
     masterKey,
     logger: logger(),
