@@ -61,6 +61,7 @@ export class AnomalyDetector {
     const perDay = dailyBudget(grant.details);
     if (perDay === undefined || perDay === 0) return undefined;
     const window = this.policy.spendWindowSeconds;
+    if ((await this.spendBound(grant)) < perDay) return undefined;
     const row = await this.store.database
       .selectFrom('ledger')
       .select(sql<number>`coalesce(sum(cost_micros), 0)`.as('spent'))
@@ -72,5 +73,33 @@ export class AnomalyDetector {
       return `${formatMoney(spent)} ${currency} spent in ${window} seconds, a whole day's budget (${formatMoney(perDay)} ${currency})`;
     }
     return undefined;
+  }
+
+  /**
+   * An upper bound of what the grant spent within the spend window, from its per-period totals:
+   * a few counter rows instead of a sum over every ledger row of the last minute, which grows
+   * with the load (issue 8: 1.6 ms a call at 20 000 rows). A window no longer than a day meets at
+   * most two periods of any limit, the latest two keys of that period kind; every call since the
+   * user's last change was counted under each of the grant's current limits, so each kind bounds
+   * the window and the smallest bound is used. Infinity when there is no total to go by.
+   */
+  private async spendBound(grant: { id: string; details: ApprovedAiAllowance }): Promise<number> {
+    const periods = [...new Set((grant.details.budget?.limits ?? []).map((limit) => limit.period))];
+    if (this.policy.spendWindowSeconds > 86_400 || periods.length === 0) return Number.POSITIVE_INFINITY;
+    const rows = await this.store.database
+      .selectFrom('usage_counters')
+      .select(['period_key', 'spent'])
+      .where('subject', '=', grant.id)
+      .where('kind', '=', 'money')
+      .execute();
+    let bound = Number.POSITIVE_INFINITY;
+    for (const period of periods) {
+      const keys = rows
+        .filter((row) => row.period_key === period || row.period_key.startsWith(`${period}:`))
+        .sort((a, b) => (a.period_key < b.period_key ? 1 : -1));
+      if (keys.length === 0) continue;
+      bound = Math.min(bound, Number(keys[0]?.spent ?? 0) + Number(keys[1]?.spent ?? 0));
+    }
+    return bound;
   }
 }
