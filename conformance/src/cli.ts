@@ -79,7 +79,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       process.stdout.write(`Allowance started at ${wallet.issuer}; running the suite…\n`);
       const config = parseConfig({ ...wallet.config, ...(modules.length > 0 && { modules }) });
       return finish(
-        await runConformance(config, { onResult: progress }),
+        await runConformance(config, { onResult: progress, restart: () => wallet.restart() }),
         config.output.directory,
         config.knownFailures,
       );

@@ -68,6 +68,19 @@ export const configSchema = z.object({
       port: 0,
     }),
   /**
+   * Read access to the wallet's artefacts after its calls (spec 8.2), for the `inspect` checks:
+   * files or directories holding its database (a dump, or the live files) and files holding its
+   * log output. Each is searched byte for byte for the run's canaries. Absent: those checks skip.
+   */
+  artefacts: z
+    .object({ database: z.array(z.string()).default([]), logs: z.array(z.string()).default([]) })
+    .optional(),
+  /**
+   * The wallet's reservation deadline in seconds (spec [MTR-26]): how long after a crash the
+   * recovery check waits before restarting the wallet again. Absent: that check skips.
+   */
+  reservationDeadlineSeconds: z.number().positive().max(600).optional(),
+  /**
    * Local addresses to send the suite's requests from, round-robin (e.g. 127.0.0.2 … on Linux),
    * so that the run's deliberate failures stay under a per-address failure throttle.
    */

@@ -20,10 +20,17 @@ export class AllowanceDriver implements ConsentDriver {
     private readonly issuer: string,
     private readonly user: { email: string; password: string },
     private readonly dataDirectory?: string,
+    restart?: () => Promise<void>,
   ) {
     this.#browser = new ScriptedBrowser(issuer);
-    if (dataDirectory === undefined) this.signAccessToken = undefined;
+    if (dataDirectory === undefined) {
+      this.signAccessToken = undefined;
+      this.ledger = undefined;
+    }
+    this.restart = restart;
   }
+
+  readonly restart: ConsentDriver['restart'];
 
   async prepare(providers: readonly SimulatedProvider[]): Promise<void> {
     const signIn = await this.#browser.open(`${this.issuer}/signin`);
@@ -107,10 +114,91 @@ export class AllowanceDriver implements ConsentDriver {
     return this.#dashboard(`/grants/${grantId}/addresses`, { addresses: blocks.join('\n') });
   }
 
-  /** Submits one of the dashboard's grant forms, as the user would on the home page. */
-  async #dashboard(action: string, fields: Record<string, string> = {}): Promise<void> {
-    const home = await this.#browser.open(`${this.issuer}/`);
-    const page = await this.#browser.submit(home, `form[action="${action}"]`, fields);
+  setGrantLimits(grantId: string, approval: Approval): Promise<void> {
+    // The limits form carries the consent screen's field names; unticked boxes are left out.
+    const fields = approvalFields(approval);
+    return this.#dashboard(`/grants/${grantId}/limits`, fields);
+  }
+
+  setWalletCap(amount: string | null): Promise<void> {
+    return amount === null
+      ? this.#dashboard('/monthly-cap/clear')
+      : this.#dashboard('/monthly-cap', { amount });
+  }
+
+  async setPrice(
+    provider: string,
+    model: string,
+    price: { input: string; output: string } | null,
+  ): Promise<void> {
+    if (price === null) {
+      await this.#dashboard(
+        '/settings/prices/delete',
+        {},
+        `tr[data-price="${provider}/${model}"] form`,
+        '/settings',
+      );
+      return;
+    }
+    await this.#dashboard('/settings/prices', { provider, model, ...price }, '#price-form', '/settings');
+  }
+
+  async setTimeZone(timeZone: string): Promise<string> {
+    const settings = await this.#browser.open(`${this.issuer}/settings`);
+    const previous = settings.document.querySelector('#time-zone-input')?.getAttribute('value') ?? 'UTC';
+    await this.#dashboard('/settings/time-zone', { time_zone: timeZone }, '#time-zone-form', '/settings');
+    return previous;
+  }
+
+  async setProviderCredential(provider: SimulatedProvider, present: boolean): Promise<void> {
+    if (!present) return this.#dashboard(`/keys/${provider.id}/delete`);
+    return this.#dashboard('/keys', {
+      providerId: provider.id,
+      apiKey: provider.apiKey,
+      baseUrl: provider.baseURL,
+    });
+  }
+
+  ledger: ConsentDriver['ledger'] = async (grantId) => {
+    const store = await openStore({ sqlite: join(this.dataDirectory ?? '', 'allowance.sqlite') });
+    try {
+      const rows = await store.database
+        .selectFrom('ledger')
+        .selectAll()
+        .where('grant_id', '=', grantId)
+        .execute();
+      // Only renames where Allowance's column means what the spec's field means.
+      return rows.map((row) => ({
+        id: row.id,
+        started_at: new Date(row.started_at).toISOString(),
+        finished_at: new Date(row.ended_at).toISOString(),
+        user: row.account_id,
+        grant_id: row.grant_id,
+        client_id: row.client_id,
+        provider: row.provider_id,
+        model: row.model,
+        status: row.status,
+        input_tokens: row.input_tokens,
+        cached_input_tokens: row.cached_input_tokens,
+        cache_write_tokens: row.cache_write_tokens,
+        output_tokens: row.output_tokens,
+        cost: row.cost_micros,
+        latency_ms: row.latency_ms,
+      }));
+    } finally {
+      await store.close();
+    }
+  };
+
+  /** Submits one of the dashboard's forms, as the user would, on the home page or `path`. */
+  async #dashboard(
+    action: string,
+    fields: Record<string, string | string[] | null> = {},
+    selector = `form[action="${action}"]`,
+    path = '/',
+  ): Promise<void> {
+    const home = await this.#browser.open(`${this.issuer}${path}`);
+    const page = await this.#browser.submit(home, selector, fields);
     if (page.status >= 400) throw new Error(`the dashboard form ${action} answered ${page.status}`);
   }
 

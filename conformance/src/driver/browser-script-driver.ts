@@ -65,7 +65,7 @@ export class BrowserScriptDriver implements ConsentDriver {
     this.#redirect = undefined;
     const response = await page.goto(authorizationUrl).catch(() => null);
     for (const step of this.options.login) {
-      if (this.#redirect || (await page.$(this.options.consentPage))) break;
+      if (this.#redirect || (await this.#whenSettled(() => page.$(this.options.consentPage)))) break;
       if (step.url && !new RegExp(step.url).test(page.url())) continue;
       for (const [selector, value] of Object.entries(step.fill ?? {})) {
         await page.fill(
@@ -73,7 +73,8 @@ export class BrowserScriptDriver implements ConsentDriver {
           value.replace('{email}', this.options.user.email).replace('{password}', this.options.user.password),
         );
       }
-      if (step.click) await Promise.all([page.waitForLoadState(), page.click(step.click)]);
+      // Wait for the navigation the click starts, not for the load state of the page it leaves.
+      if (step.click) await this.#clickAndWait(step.click);
     }
     return this.#outcome(response?.status() ?? 0);
   }
@@ -95,15 +96,37 @@ export class BrowserScriptDriver implements ConsentDriver {
   }
 
   async #press(selector: string): Promise<DriverOutcome> {
-    const page = this.#requirePage();
     this.#redirect = undefined;
+    const response = await this.#clickAndWait(selector);
+    return this.#outcome(response?.status() ?? 0);
+  }
+
+  /** Clicks and waits until the page it leads to has loaded, or the flow left for the app. */
+  async #clickAndWait(selector: string) {
+    const page = this.#requirePage();
     const redirected = new Promise<void>((resolve) => {
       this.#redirected = resolve;
     });
     const navigated = page.waitForNavigation({ waitUntil: 'load' }).catch(() => null);
     await page.click(selector);
-    const response = await Promise.race([navigated, redirected.then(() => null)]);
-    return this.#outcome(response?.status() ?? 0);
+    return Promise.race([navigated, redirected.then(() => null)]);
+  }
+
+  /**
+   * Runs a page query, again after the page has loaded when a navigation (a redirect chain the
+   * wallet is still answering) destroyed the document it ran in.
+   */
+  async #whenSettled<T>(query: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await query();
+      } catch (error) {
+        if (attempt >= 5 || !/context was destroyed|navigat/i.test(String(error))) throw error;
+        await this.#requirePage()
+          .waitForLoadState('load')
+          .catch(() => undefined);
+      }
+    }
   }
 
   async #outcome(status: number): Promise<DriverOutcome> {
@@ -111,7 +134,7 @@ export class BrowserScriptDriver implements ConsentDriver {
     const page = this.#requirePage();
     await page.waitForLoadState('load');
     if (this.#redirect) return this.#leave(this.#redirect);
-    return { kind: 'page', status, html: await page.content(), url: page.url() };
+    return { kind: 'page', status, html: await this.#whenSettled(() => page.content()), url: page.url() };
   }
 
   /** Ends a flow at the app's callback; the callback itself never loads, so settle on a blank page. */

@@ -10,6 +10,9 @@ export interface SimulatedProvider {
   readonly apiKey: string;
 }
 
+/** A ledger row as the driver reads it from the wallet's database (spec §6.6 field names). */
+export type LedgerRow = Readonly<Record<string, unknown>>;
+
 /** What the user approves: an `ai_allowance` object (possibly broader than asked, to test narrowing). */
 export type Approval = Record<string, unknown>;
 
@@ -47,6 +50,32 @@ export interface ConsentDriver extends AsyncDisposable {
   setAddressAllowlist?(grantId: string, blocks: readonly string[]): Promise<void>;
   /** Revokes a grant as the user would in the dashboard. */
   revokeGrant?(grantId: string): Promise<void>;
+  /**
+   * Replaces a grant's allowance with a narrower one, as the user would in the dashboard (spec 8.2
+   * `admin`, "edits a grant"); `approval` lists what is kept and the new, lower limits.
+   */
+  setGrantLimits?(grantId: string, approval: Approval): Promise<void>;
+  /** Sets the wallet-wide cap per month (`null` removes it), as the user would (spec 8.2 `admin`). */
+  setWalletCap?(amount: string | null): Promise<void>;
+  /**
+   * Sets the user's price for one model, in the wallet's currency per million tokens, or removes
+   * it with `null` so that the shipped default applies again (spec 8.2 `admin`, "edits a price").
+   */
+  setPrice?(provider: string, model: string, price: { input: string; output: string } | null): Promise<void>;
+  /** Sets the wallet's time zone (IANA name) and returns the previous one. */
+  setTimeZone?(timeZone: string): Promise<string>;
+  /** Deletes the user's credential for a provider, or stores it again (as `prepare` did). */
+  setProviderCredential?(provider: SimulatedProvider, present: boolean): Promise<void>;
+  /**
+   * Stops the wallet's gateway abruptly, as a crash would, and starts it again (spec 8.2);
+   * resolves once it answers requests.
+   */
+  restart?(): Promise<void>;
+  /**
+   * The ledger rows of a grant (spec §6.6), read from the wallet's database, with its columns
+   * named as in the spec's table where they mean the same thing; columns the wallet lacks are absent.
+   */
+  ledger?(grantId: string): Promise<readonly LedgerRow[]>;
   /** Signs an access token with the wallet's key, for token negatives only a key holder can build. */
   signAccessToken?(header: Record<string, unknown>, claims: Record<string, unknown>): Promise<string>;
   close(): Promise<void>;

@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ProviderSim } from '@allowance/provider-sim';
 import type { Breakage, ProxiedRequest, ProxiedResponse } from './breaking-proxy.js';
@@ -10,7 +11,18 @@ export interface Fake {
   readonly modules: readonly string[];
   /** Exactly the checks (`module.check`) that must fail, beyond the wallet's known failures. */
   readonly expectedFailures: readonly string[];
-  readonly breakage: (sim: ProviderSim) => Breakage;
+  readonly breakage: (sim: ProviderSim, scratch: FakeScratch) => Breakage;
+}
+
+/**
+ * Files a fake may write to stand for the wallet's own artefacts: the test lists them among the
+ * database and log artefacts, and empties them after each fake.
+ */
+export interface FakeScratch {
+  /** Stands for a file of the wallet's database. */
+  readonly database: string;
+  /** Stands for the wallet's log output. */
+  readonly log: string;
 }
 
 const text = (response: ProxiedResponse) => response.body.toString('utf8');
@@ -68,6 +80,43 @@ function tokenLaundering(isBad: (token: string) => boolean): Breakage {
 
 /** The fakes the suite's own tests run it against; each must fail exactly its checks. */
 export const FAKES: readonly Fake[] = [
+  {
+    name: 'logs-access-tokens',
+    breaks: 'SEC-12: the wallet logs the Authorization header of every gateway call',
+    modules: ['secrets'],
+    expectedFailures: ['secrets.no-secrets-in-logs'],
+    breakage: (_sim, scratch) => async (request, forward) => {
+      if (isGateway(request) && request.headers.authorization) {
+        const line = { level: 20, msg: 'gateway request', authorization: request.headers.authorization };
+        appendFileSync(scratch.log, `${JSON.stringify(line)}\n`);
+      }
+      return forward(request);
+    },
+  },
+  {
+    name: 'stores-prompts',
+    breaks: 'SEC-11: the wallet keeps the bodies of gateway calls in its database',
+    modules: ['secrets'],
+    expectedFailures: ['secrets.no-prompt-stored'],
+    breakage: (_sim, scratch) => async (request, forward) => {
+      if (isGateway(request) && request.method === 'POST') appendFileSync(scratch.database, request.body);
+      return forward(request);
+    },
+  },
+  {
+    name: 'relays-set-cookie',
+    breaks: "GW-20: the gateway relays the provider's Set-Cookie",
+    modules: ['forwarding'],
+    expectedFailures: ['forwarding.no-set-cookie'],
+    breakage: () => async (request, forward) => {
+      const response = await forward(request);
+      if (!isGateway(request) || response.status !== 200) return response;
+      return {
+        ...response,
+        headers: { ...response.headers, 'set-cookie': ['__cf_bm=from-provider; path=/'] },
+      };
+    },
+  },
   {
     name: 'accepts-wrong-audience',
     breaks: 'GW-4: a token for another audience is accepted',

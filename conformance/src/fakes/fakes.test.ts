@@ -1,10 +1,13 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type ProviderSim, startProviderSim } from '@allowance/provider-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config.js';
 import type { RunReport } from '../model/types.js';
 import { runConformance } from '../runner/run-conformance.js';
 import { type RunningAllowance, startAllowance } from '../self-test/start-allowance.js';
-import { FAKES } from './breakages.js';
+import { FAKES, type FakeScratch } from './breakages.js';
 import { type BreakingProxy, startBreakingProxy } from './breaking-proxy.js';
 
 // Proof that the suite can fail: Allowance behind a proxy that breaks one MUST at a time. Each
@@ -14,6 +17,11 @@ let proxy: BreakingProxy;
 let wallet: RunningAllowance;
 let sim: ProviderSim;
 let runs = 0;
+const scratchDirectory = mkdtempSync(join(tmpdir(), 'allowance-fakes-'));
+const scratch: FakeScratch = {
+  database: join(scratchDirectory, 'fake-database.bin'),
+  log: join(scratchDirectory, 'fake.log'),
+};
 
 async function run(modules: readonly string[]): Promise<RunReport> {
   runs += 1;
@@ -22,8 +30,13 @@ async function run(modules: readonly string[]): Promise<RunReport> {
     // A fresh test user per run, so that each run's driver signs up from scratch.
     user: { email: `fake-${runs}@allowance.test`, password: 'conformance-password-42' },
     modules,
+    artefacts: { database: [wallet.dataDirectory, scratch.database], logs: [wallet.logFile, scratch.log] },
   });
-  return runConformance(config, { simulator: sim, writeReports: false });
+  try {
+    return await runConformance(config, { simulator: sim, writeReports: false });
+  } finally {
+    for (const file of [scratch.database, scratch.log]) rmSync(file, { force: true });
+  }
 }
 
 const unexpectedFailures = (report: RunReport) =>
@@ -43,6 +56,7 @@ afterAll(async () => {
   await wallet?.close();
   await proxy?.close();
   await sim?.close();
+  rmSync(scratchDirectory, { recursive: true, force: true });
 });
 
 describe('the suite against deliberately broken wallets', () => {
@@ -56,7 +70,7 @@ describe('the suite against deliberately broken wallets', () => {
 
   for (const fake of FAKES) {
     it(`${fake.name} (${fake.breaks}) fails exactly its checks`, async () => {
-      proxy.breakage = fake.breakage(sim);
+      proxy.breakage = fake.breakage(sim, scratch);
       try {
         const report = await run(fake.modules);
         expect(unexpectedFailures(report)).toEqual([...fake.expectedFailures].sort());

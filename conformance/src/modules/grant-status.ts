@@ -21,6 +21,11 @@ export const grantStatusModule = defineModule({
       summary:
         'a suspended grant gets 403 grant_suspended on calls, 200 with status suspended on /v1/allowance, and works again once resumed',
     },
+    'edit-applies': {
+      requirements: ['REV-8'],
+      summary:
+        'after the user lowers the daily budget in the dashboard, the next call with an access token issued before gets 402 budget_exhausted',
+    },
     'address-allowlist': {
       requirements: ['SEC-2', 'SEC-3'],
       summary:
@@ -47,6 +52,36 @@ export const grantStatusModule = defineModule({
         [200, 'suspended'],
         'allowance while suspended',
       );
+    });
+    await check('edit-applies', async () => {
+      if (!driver.setGrantLimits) skip('the consent driver cannot edit grants');
+      const edited = await app.connect(clients.app, {
+        details: {
+          type: 'ai_allowance',
+          providers: ['openai'],
+          models: ['gpt-4.1-mini'],
+          budget: { currency: 'USD', limits: [{ amount: '1.00', period: 'day' }] },
+        },
+      });
+      const body = chatBody({ max_tokens: 400 });
+      expectEqual(
+        (await callGateway(wallet.gateway, '/v1/chat/completions', edited, { body })).status,
+        200,
+        'status before the edit',
+      );
+      await driver.setGrantLimits(edited.grantId, {
+        providers: ['openai'],
+        models: ['gpt-4.1-mini'],
+        budget: { currency: 'USD', limits: [{ amount: '0.000001', period: 'day' }] },
+      });
+      sim.clearCalls();
+      const after = await callGateway(wallet.gateway, '/v1/chat/completions', edited, { body });
+      expectEqual(
+        [after.status, errorCode(after)],
+        [402, 'budget_exhausted'],
+        'a call with the old token after the budget was lowered',
+      );
+      expectEqual(sim.calls.length, 0, 'provider calls after the edit');
     });
     await check('address-allowlist', async () => {
       if (!driver.setAddressAllowlist) skip('the consent driver cannot set IP allowlists');

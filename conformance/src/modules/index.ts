@@ -11,18 +11,23 @@ import { dpopGatewayModule } from './dpop-gateway.js';
 import { dpopTokenModule } from './dpop-token.js';
 import { errorsModule } from './errors.js';
 import { estimatesModule } from './estimates.js';
+import { forwardingModule } from './forwarding.js';
 import { gatewayAuthModule } from './gateway-auth.js';
 import { gatewayBasicsModule } from './gateway-basics.js';
 import { grantStatusModule } from './grant-status.js';
 import { introspectionModule } from './introspection.js';
 import { isolationModule } from './isolation.js';
+import { ledgerModule } from './ledger.js';
 import { metadataModule } from './metadata.js';
 import { meteringModule } from './metering.js';
 import { modelsEndpointModule } from './models-endpoint.js';
 import { narrowingModule } from './narrowing.js';
 import { pagesModule } from './pages.js';
 import { parModule } from './par.js';
+import { periodsModule } from './periods.js';
+import { pricesModule } from './prices.js';
 import { protectedResourceModule } from './protected-resource.js';
+import { recoveryModule } from './recovery.js';
 import { refreshModule } from './refresh.js';
 import { registrationModule } from './registration.js';
 import { rememberedConsentModule } from './remembered-consent.js';
@@ -32,6 +37,7 @@ import { revocationModule } from './revocation.js';
 import { secretsModule } from './secrets.js';
 import { settlementModule } from './settlement.js';
 import { tokenModule } from './token.js';
+import { walletCapModule } from './wallet-cap.js';
 
 /** Every module, in the order the suite runs them (cheap, stateless ones first). */
 export const MODULES: readonly ConformanceModule[] = [
@@ -53,15 +59,19 @@ export const MODULES: readonly ConformanceModule[] = [
   gatewayBasicsModule,
   gatewayAuthModule,
   resolutionModule,
+  forwardingModule,
   errorsModule,
   modelsEndpointModule,
   allowanceEndpointModule,
   meteringModule,
   settlementModule,
+  ledgerModule,
+  pricesModule,
+  periodsModule,
+  walletCapModule,
   estimatesModule,
   reservationModule,
   isolationModule,
-  secretsModule,
   anomalyModule,
   confirmationModule,
   // Last of core: it leaves no remembered consent behind, but runs after every consent-page module.
@@ -69,4 +79,8 @@ export const MODULES: readonly ConformanceModule[] = [
   dpopTokenModule,
   dpopGatewayModule,
   deviceModule,
+  // Restarts the wallet, so it runs after everything that keeps state in it.
+  recoveryModule,
+  // Searches the logs for every credential the run used, so it runs last.
+  secretsModule,
 ] as readonly ConformanceModule[];

@@ -31,9 +31,37 @@ export const refreshModule = defineModule({
       requirements: ['TOK-3'],
       summary: 'a refresh by another client is refused with invalid_grant',
     },
+    'grant-expiry': {
+      requirements: ['TOK-16'],
+      summary:
+        'for a grant asked to expire in two seconds, a refresh works before expires_at and gets invalid_grant after it',
+    },
   },
   async run({ check, app, clients, wallet }) {
     const client = clients.app;
+    await check('grant-expiry', async () => {
+      const expiresAt = new Date((Math.floor(Date.now() / 1000) + 3) * 1000);
+      const connection = await app.connect(client, {
+        details: {
+          type: 'ai_allowance',
+          providers: ['openai'],
+          models: ['gpt-4.1-mini'],
+          expires_at: expiresAt.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        },
+      });
+      const before = await app.refresh(client, connection.refreshToken);
+      expectEqual(before.status, 200, 'status of a refresh before expires_at');
+      const rotated = String(member(before.json, 'refresh_token') ?? connection.refreshToken);
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.max(0, expiresAt.getTime() - Date.now()) + 300),
+      );
+      const after = await app.refresh(client, rotated);
+      expectEqual(
+        [after.status, member(after.json, 'error')],
+        [400, 'invalid_grant'],
+        'a refresh after expires_at',
+      );
+    });
     await check('rotation', async () => {
       const connection = await app.connect(client);
       const first = await app.refresh(client, connection.refreshToken);

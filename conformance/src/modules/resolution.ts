@@ -1,5 +1,5 @@
 import { defineModule } from '../model/module.js';
-import { expectEqual } from '../runner/check-failure.js';
+import { expectEqual, skip } from '../runner/check-failure.js';
 import { callGateway, chatBody, errorCode } from '../wire/gateway-call.js';
 
 /** Provider and model resolution (Part 5 §5.5): refusals that must reach no provider. */
@@ -9,6 +9,12 @@ export const resolutionModule = defineModule({
   kind: 'http',
   summary: 'Allowance-Provider, qualified models, API family, model allowlist',
   checks: {
+    'no-credential': {
+      requirements: ['GW-13'],
+      kind: 'driver',
+      summary:
+        'with the user credential for anthropic deleted, a call resolved to anthropic (by Allowance-Provider) gets 503 provider_unavailable and reaches no provider; storing it again restores service',
+    },
     'provider-header': {
       requirements: ['GW-8'],
       summary:
@@ -32,8 +38,39 @@ export const resolutionModule = defineModule({
       summary: 'a qualified model reaches the provider with its provider prefix removed',
     },
   },
-  async run({ check, app, clients, wallet, sim }) {
+  async run({ check, app, clients, wallet, sim, driver }) {
     const connection = await app.connect(clients.app);
+    await check('no-credential', async () => {
+      if (!driver.setProviderCredential) skip('the consent driver cannot delete provider credentials');
+      const anthropic = {
+        id: 'anthropic',
+        baseURL: sim.baseURL('anthropic'),
+        apiKey: sim.apiKey('anthropic'),
+      };
+      const message = () =>
+        callGateway(wallet.gateway, '/v1/messages', connection, {
+          body: { model: 'claude-haiku-4-5', max_tokens: 20, messages: [{ role: 'user', content: 'Hi' }] },
+          // Rule 1 of §5.5: the provider is resolved by the header, whatever the wallet holds.
+          headers: { 'allowance-provider': 'anthropic' },
+        });
+      expectEqual((await message()).status, 200, 'status with the credential');
+      await driver.setProviderCredential(anthropic, false);
+      let refused: Awaited<ReturnType<typeof message>>;
+      try {
+        sim.clearCalls();
+        refused = await message();
+        await sim.idle();
+        expectEqual(sim.calls.length, 0, 'provider calls without a credential');
+      } finally {
+        await driver.setProviderCredential(anthropic, true);
+      }
+      expectEqual(
+        [refused.status, errorCode(refused)],
+        [503, 'provider_unavailable'],
+        'without a credential',
+      );
+      expectEqual((await message()).status, 200, 'status once the credential is back');
+    });
     const chat = (body: Record<string, unknown>, headers: Record<string, string> = {}) =>
       callGateway(wallet.gateway, '/v1/chat/completions', connection, { body: chatBody(body), headers });
     await check('provider-header', async () => {

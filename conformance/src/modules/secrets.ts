@@ -1,7 +1,9 @@
 import { defineModule } from '../model/module.js';
-import { expect } from '../runner/check-failure.js';
+import { expect, expectEqual, skip } from '../runner/check-failure.js';
+import { harvestedSecrets } from '../runner/exchange-log.js';
+import { artefactFiles, artefactsContain, searchArtefacts } from '../wire/artefacts.js';
 import { callGateway, chatBody, errorCode } from '../wire/gateway-call.js';
-import { type HttpResponse, send } from '../wire/http.js';
+import { type HttpResponse, member, send } from '../wire/http.js';
 
 const PROVIDERS = ['openai', 'anthropic', 'deepseek'];
 
@@ -10,7 +12,8 @@ export const secretsModule = defineModule({
   name: 'secrets',
   plan: 'core',
   kind: 'http',
-  summary: 'No response carries a provider credential; nothing in a request moves the upstream',
+  summary:
+    'No response carries a provider credential; nothing moves the upstream; the database and logs keep no secret or prompt',
   checks: {
     'no-credential-in-responses': {
       requirements: ['SEC-6'],
@@ -22,9 +25,100 @@ export const secretsModule = defineModule({
       summary:
         'model names and headers that look like URLs or paths are refused or reach the configured provider path, nowhere else',
     },
+    'credentials-encrypted': {
+      requirements: ['SEC-5'],
+      kind: 'inspect',
+      summary:
+        'the database artefacts (which do hold the run grants) contain no provider key, in clear or base64/hex encoded',
+    },
+    'no-prompt-stored': {
+      requirements: ['SEC-11'],
+      kind: 'inspect',
+      summary:
+        'a canary sent in chat, messages and tool-call prompts, and the completion text returned, appear nowhere in the database or logs',
+    },
+    'no-secrets-in-logs': {
+      requirements: ['SEC-12'],
+      kind: 'inspect',
+      summary:
+        'no token, code, DPoP proof, client secret, initial access token, cookie or provider key the run used appears in the log output',
+    },
   },
-  async run({ check, app, clients, wallet, sim }) {
+  async run({ check, app, clients, wallet, sim, config }) {
     const connection = await app.connect(clients.app);
+    const artefacts = config.artefacts;
+    const database = artefacts?.database ?? [];
+    const logs = artefacts?.logs ?? [];
+    const needDatabase = () => {
+      if (database.length === 0) skip('the configuration names no database artefacts');
+      // Positive control: these files are this wallet's database, which knows the grant.
+      expect(
+        artefactsContain(database, connection.grantId),
+        `the database artefacts (${artefactFiles(database).length} files) do not hold grant ${connection.grantId}: not this wallet's database`,
+      );
+    };
+    const hits = (paths: readonly string[], canaries: Map<string, string>, encodings = false) =>
+      searchArtefacts(paths, canaries, { encodings }).map((hit) => `${hit.label} in ${hit.file}`);
+    await check('credentials-encrypted', async () => {
+      needDatabase();
+      const canaries = new Map(PROVIDERS.map((provider) => [`the ${provider} key`, sim.apiKey(provider)]));
+      expectEqual(hits(database, canaries, true), [], 'provider keys found in the database');
+    });
+    await check('no-prompt-stored', async () => {
+      needDatabase();
+      const canary = `canary-${crypto.randomUUID()}`;
+      const chat = await callGateway(wallet.gateway, '/v1/chat/completions', connection, {
+        body: chatBody({
+          messages: [{ role: 'user', content: `Remember ${canary} please.` }],
+          tools: [
+            {
+              type: 'function',
+              function: { name: 'note', parameters: { type: 'object', description: canary } },
+            },
+          ],
+        }),
+      });
+      const stream = await callGateway(wallet.gateway, '/v1/chat/completions', connection, {
+        body: chatBody({ stream: true, messages: [{ role: 'user', content: `Stream ${canary} back.` }] }),
+      });
+      const message = await callGateway(wallet.gateway, '/v1/messages', connection, {
+        body: {
+          model: 'claude-haiku-4-5',
+          max_tokens: 40,
+          system: canary,
+          messages: [{ role: 'user', content: `Hold ${canary}.` }],
+        },
+      });
+      expectEqual([chat.status, stream.status, message.status], [200, 200, 200], 'statuses');
+      const completion = String(member(chat.json, 'choices', 0, 'message', 'content') ?? '');
+      const reply = String(member(message.json, 'content', 0, 'text') ?? '');
+      expect(completion.length >= 20 && reply.length >= 20, 'the completions are too short to search for');
+      const canaries = new Map([
+        ['the prompt canary', canary],
+        ['the chat completion text', completion],
+        ['the message reply text', reply],
+      ]);
+      expectEqual(
+        hits([...database, ...logs], canaries),
+        [],
+        'prompt or completion text found in the artefacts',
+      );
+    });
+    await check('no-secrets-in-logs', async () => {
+      if (logs.length === 0) skip('the configuration names no log artefacts');
+      const canaries = new Map<string, string>();
+      for (const provider of PROVIDERS) canaries.set(`the ${provider} key`, sim.apiKey(provider));
+      for (const client of Object.values(config.clients))
+        if (client.client_secret) canaries.set(`the ${client.client_id} client secret`, client.client_secret);
+      if (config.registration)
+        canaries.set('the initial access token', config.registration.initial_access_token);
+      canaries.set("the test user's password", config.user.password);
+      for (const [index, secret] of harvestedSecrets().entries())
+        canaries.set(`credential #${index} of the run (${secret.slice(0, 6)}…)`, secret);
+      expect(canaries.size > 20, `only ${canaries.size} credentials were collected from the run`);
+      const found = hits(logs, canaries);
+      expect(found.length === 0, `credentials found in the logs: ${found.slice(0, 5).join('; ')}`);
+    });
     const keys = PROVIDERS.map((provider) => sim.apiKey(provider));
     await check('no-credential-in-responses', async () => {
       const responses: HttpResponse[] = [

@@ -18,6 +18,18 @@ describe('coverage of spec requirements', () => {
     expect(requirements.find((requirement) => requirement.id === 'GW-14')?.level).toBe('must');
   });
 
+  it('cites every MUST of the spec in at least one check (spec 8.3)', () => {
+    const uncovered = computeCoverage(requirements, MODULES).uncoveredMusts.map(
+      (requirement) => requirement.id,
+    );
+    expect(uncovered).toEqual([]);
+    // And the rule bites: without the recovery module, its MUST shows up uncovered.
+    const withoutRecovery = MODULES.filter((module) => module.name !== 'recovery');
+    expect(
+      computeCoverage(requirements, withoutRecovery).uncoveredMusts.map((requirement) => requirement.id),
+    ).toEqual(['MTR-26']);
+  });
+
   it('cites no id that the spec does not define', () => {
     expect(computeCoverage(requirements, MODULES).unknownIds).toEqual([]);
   });

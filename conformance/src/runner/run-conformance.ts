@@ -31,6 +31,11 @@ export interface RunOptions {
   beforePrepare?: (providers: readonly SimulatedProvider[]) => Promise<void>;
   /** Modules to choose from. Default every module. */
   modules?: readonly ConformanceModule[];
+  /**
+   * The operator's `restart()` (spec 8.2): stops the wallet's gateway abruptly and starts it
+   * again. Given to the configured driver; without it, the checks that need it skip.
+   */
+  restart?: () => Promise<void>;
 }
 
 /** Chooses modules by the config's plans and optional module list. */
@@ -44,10 +49,10 @@ export function selectModules(
   return all.filter((module) => config.plans.includes(module.plan) && (!names || names.has(module.name)));
 }
 
-function createDriver(config: ConformanceConfig): ConsentDriver {
+function createDriver(config: ConformanceConfig, restart?: () => Promise<void>): ConsentDriver {
   const driver = config.driver;
   if (driver.profile === 'allowance')
-    return new AllowanceDriver(config.issuer, config.user, driver.dataDirectory);
+    return new AllowanceDriver(config.issuer, config.user, driver.dataDirectory, restart);
   return new BrowserScriptDriver({
     ...driver,
     user: config.user,
@@ -90,7 +95,7 @@ export async function runConformance(
     options.simulator ??
     (await startProviderSim({ host: config.simulator.host, port: config.simulator.port }));
   for (const provider of PROVIDERS) registerSecret(sim.apiKey(provider));
-  const driver = options.driver ?? createDriver(config);
+  const driver = options.driver ?? createDriver(config, options.restart);
   try {
     const wallet = await discover(config);
     const providers = PROVIDERS.map((id) => ({ id, baseURL: sim.baseURL(id), apiKey: sim.apiKey(id) }));

@@ -13,7 +13,10 @@ let report: RunReport;
 
 beforeAll(async () => {
   wallet = await startAllowance();
-  report = await runConformance(parseConfig(wallet.config), { writeReports: false });
+  report = await runConformance(parseConfig(wallet.config), {
+    writeReports: false,
+    restart: () => wallet.restart(),
+  });
 }, 90_000);
 
 afterAll(async () => {

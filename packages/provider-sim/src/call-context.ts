@@ -33,6 +33,7 @@ export class CallContext {
   readonly #abortController = new AbortController();
   readonly #rules: RuleBook;
   #ending: 'dropped' | 'shutdown' | undefined;
+  #rule: SimulationRule | undefined;
 
   constructor(
     init: Pick<CallContext, 'record' | 'provider' | 'request' | 'response' | 'options'>,
@@ -73,6 +74,11 @@ export class CallContext {
     this.record.store = description.store ?? null;
     const rule = this.#rules.take({ provider: this.provider.id, model: description.model });
     if (!(await sleep(rule.latencyMs ?? 0, this.signal))) return undefined;
+    this.#rule = rule;
+    if (rule.redirectTo !== undefined) {
+      this.sendJson(307, { error: { message: 'Moved', type: 'redirect' } }, { location: rule.redirectTo });
+      return undefined;
+    }
     if (rule.hang === true) {
       await waitForAbort(this.signal);
       return undefined;
@@ -157,9 +163,32 @@ export class CallContext {
 
   #familyHeaders(): Record<string, string> {
     const processingMs = String(Math.max(0, Math.round(this.elapsedMs)));
+    const family: Record<string, string> =
+      this.provider.family === 'openai'
+        ? { 'openai-version': '2020-10-01', 'openai-processing-ms': processingMs }
+        : {};
+    return this.#rule?.setCookie === true ? { ...family, ...this.#accountHeaders() } : family;
+  }
+
+  /** What the real edge adds about the caller's account (rule `setCookie`). */
+  #accountHeaders(): Record<string, string> {
+    const cookie = `__cf_bm=sim-${this.record.id}; path=/; expires=Thu, 01 Jan 2099 00:00:00 GMT; domain=.${this.provider.id}.sim; HttpOnly; Secure; SameSite=None`;
     return this.provider.family === 'openai'
-      ? { 'openai-version': '2020-10-01', 'openai-processing-ms': processingMs }
-      : {};
+      ? {
+          'set-cookie': cookie,
+          'openai-organization': 'user-sim-organization',
+          'openai-project': 'proj_sim',
+          'x-ratelimit-limit-requests': '10000',
+          'x-ratelimit-remaining-requests': '9999',
+          'x-ratelimit-limit-tokens': '30000000',
+          'x-ratelimit-remaining-tokens': '29999000',
+        }
+      : {
+          'set-cookie': cookie,
+          'anthropic-organization-id': '00000000-0000-4000-8000-000000000000',
+          'anthropic-ratelimit-requests-limit': '4000',
+          'anthropic-ratelimit-requests-remaining': '3999',
+        };
   }
 
   #onClose(): void {

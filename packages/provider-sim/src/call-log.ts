@@ -22,6 +22,8 @@ export interface SimulatedCall {
   readonly method: string;
   /** Path below the provider's mount point, e.g. `/v1/chat/completions`. */
   readonly path: string;
+  /** The request's headers as received, names in lower case (repeated ones joined with `, `). */
+  readonly headers: Readonly<Record<string, string>>;
   /** Model named in the request body, or `null`. */
   readonly model: string | null;
   readonly stream: boolean;

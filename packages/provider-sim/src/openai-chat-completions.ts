@@ -35,7 +35,8 @@ export const chatCompletionsEndpoint: Endpoint = {
     };
     context.record.responseId = identity.id;
     if (stream) {
-      const includeUsage = request.stream_options?.include_usage === true;
+      // A provider that omits usage ignores `stream_options` altogether, as some compatible ones do.
+      const includeUsage = request.stream_options?.include_usage === true && rule.omitUsage !== true;
       await streamChatCompletion(context, { identity, plan, rule, includeUsage });
     } else {
       await sendChatCompletion(context, identity, plan, rule);
@@ -47,7 +48,11 @@ async function sendChatCompletion(
   context: CallContext,
   identity: CompletionIdentity,
   plan: ResponsePlan,
-  rule: { readonly tokensPerSecond?: number; readonly dropAfterTokens?: number },
+  rule: {
+    readonly tokensPerSecond?: number;
+    readonly dropAfterTokens?: number;
+    readonly omitUsage?: boolean;
+  },
 ): Promise<void> {
   // Choices are generated side by side, so the answer takes as long as the longest one.
   const longest = Math.max(...plan.choices.map((choice) => choice.tokens.length));
@@ -67,12 +72,12 @@ async function sendChatCompletion(
       logprobs: null,
       finish_reason: choice.truncated ? 'length' : 'stop',
     })),
-    usage: toOpenAIUsageObject(plan.usage),
+    ...(rule.omitUsage === true ? {} : { usage: toOpenAIUsageObject(plan.usage) }),
     service_tier: identity.service_tier,
     system_fingerprint: identity.system_fingerprint,
   });
   for (const choice of plan.choices) context.recordOutput(choice.tokens.length, choice.text);
-  context.recordUsage(plan.usage);
+  if (rule.omitUsage !== true) context.recordUsage(plan.usage);
 }
 
 /** A stable `fp_…` fingerprint per model, as the real API reports one per backend configuration. */

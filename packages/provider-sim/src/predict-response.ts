@@ -86,7 +86,7 @@ export function predictAnthropicMessageResponse(
 
 function planChoice(seed: number, knobs: ResponseKnobs, limit: number | undefined): PlannedChoice {
   const wanted = knobs.responseTokens ?? DEFAULT_RESPONSE_TOKENS;
-  const truncated = limit !== undefined && limit < wanted;
+  const truncated = limit !== undefined && limit < wanted && knobs.ignoreMaxTokens !== true;
   const tokens = generateTokens(seed, truncated ? limit : wanted);
   return { tokens, text: tokens.join(''), truncated };
 }

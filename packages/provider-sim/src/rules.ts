@@ -68,6 +68,27 @@ export interface SimulationRule {
   readonly dropAfterTokens?: number;
   /** Accept the request and never answer until the client goes away or the simulator closes. */
   readonly hang?: boolean;
+  /**
+   * Answer `307 Temporary Redirect` to this URL instead of doing the work, as a misconfigured
+   * proxy or a hostile provider could; a client that follows it sends its request (and its
+   * credential) there.
+   */
+  readonly redirectTo?: string;
+  /**
+   * Send what api.openai.com's edge sends beside the answer: a `set-cookie` (Cloudflare's
+   * `__cf_bm`) and the headers that describe the account (`openai-organization`,
+   * `openai-project`, `x-ratelimit-*`; Anthropic: `anthropic-organization-id`,
+   * `anthropic-ratelimit-*`).
+   */
+  readonly setCookie?: boolean;
+  /**
+   * Report no usage, as some OpenAI-compatible providers do: no `usage` member in a JSON
+   * completion, no usage chunk in a stream even with `include_usage`. OpenAI family only
+   * (Anthropic always reports usage).
+   */
+  readonly omitUsage?: boolean;
+  /** Write `responseTokens` whatever `max_tokens` says, as a provider ignoring the output cap would. */
+  readonly ignoreMaxTokens?: boolean;
 }
 
 const RULE_KEYS = [
@@ -82,6 +103,10 @@ const RULE_KEYS = [
   'fault',
   'dropAfterTokens',
   'hang',
+  'redirectTo',
+  'setCookie',
+  'omitUsage',
+  'ignoreMaxTokens',
 ] as const;
 
 const FAULT_KEYS = ['status', 'retryAfterSeconds', 'message'] as const;
@@ -115,10 +140,22 @@ function parseRule(input: unknown, path: string): SimulationRule {
     fault,
     dropAfterTokens: readInteger(record, 'dropAfterTokens', path, { minimum: 0 }),
     hang: readBoolean(record, 'hang', path),
+    redirectTo: readUrl(record, 'redirectTo', path),
+    setCookie: readBoolean(record, 'setCookie', path),
+    omitUsage: readBoolean(record, 'omitUsage', path),
+    ignoreMaxTokens: readBoolean(record, 'ignoreMaxTokens', path),
   };
   // Drop absent keys so rules echo back (GET /_sim/rules) exactly as they were given.
   const present = Object.entries(rule).filter(([, value]) => value !== undefined);
   return Object.freeze(Object.fromEntries(present)) as SimulationRule;
+}
+
+function readUrl(record: Record<string, unknown>, key: string, path: string): string | undefined {
+  const value = readString(record, key, path);
+  if (value !== undefined && !URL.canParse(value)) {
+    throw new ConfigurationError(`${path}.${key}`, 'must be an absolute URL');
+  }
+  return value;
 }
 
 function parseFault(input: unknown, path: string): SimulatedFault {

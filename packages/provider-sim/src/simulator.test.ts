@@ -198,6 +198,71 @@ describe('fault rules', () => {
   });
 });
 
+describe('edge behaviour rules', () => {
+  const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${sim.baseURL('openai')}${path}`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: {
+        authorization: `Bearer ${sim.apiKey('openai')}`,
+        'content-type': 'application/json',
+        ...headers,
+      },
+      body: JSON.stringify(body),
+    });
+
+  it('records the request headers of each call', async () => {
+    await post('/chat/completions', chat, { 'x-canary': 'seen' });
+    const [call] = await settledCalls();
+    expect(call?.headers['x-canary']).toBe('seen');
+    expect(call?.headers.authorization).toBe(`Bearer ${sim.apiKey('openai')}`);
+  });
+
+  it('redirects instead of answering, with a Location header', async () => {
+    sim.setRules([{ redirectTo: 'http://127.0.0.1:9/elsewhere' }]);
+    const response = await post('/chat/completions', chat);
+    expect([response.status, response.headers.get('location')]).toEqual([
+      307,
+      'http://127.0.0.1:9/elsewhere',
+    ]);
+    expect((await settledCalls())[0]?.status).toBe(307);
+  });
+
+  it('refuses a redirect target that is not an absolute URL', () => {
+    expect(() => sim.setRules([{ redirectTo: '/relative' }])).toThrow(ConfigurationError);
+  });
+
+  it('sets a cookie and the account headers in each family when asked', async () => {
+    sim.setRules([{ setCookie: true }]);
+    const response = await post('/chat/completions', chat);
+    expect(response.headers.get('set-cookie')).toMatch(/^__cf_bm=/);
+    expect(response.headers.get('openai-organization')).toBeTruthy();
+    expect(response.headers.get('x-ratelimit-remaining-requests')).toBeTruthy();
+    const { response: raw } = await anthropic.messages.create(message).withResponse();
+    expect(raw.headers.get('set-cookie')).toMatch(/^__cf_bm=/);
+    expect(raw.headers.get('anthropic-organization-id')).toBeTruthy();
+  });
+
+  it('omits usage from JSON and streams when asked, and logs none', async () => {
+    sim.setRules([{ omitUsage: true }]);
+    const completion = (await (await post('/chat/completions', chat)).json()) as Record<string, unknown>;
+    expect(completion.usage).toBeUndefined();
+    const stream = await (
+      await post('/chat/completions', { ...chat, stream: true, stream_options: { include_usage: true } })
+    ).text();
+    expect(stream).not.toContain('"usage"');
+    expect(stream).toContain('data: [DONE]');
+    expect((await settledCalls()).map((call) => call.usage)).toEqual([null, null]);
+  });
+
+  it('writes past max_tokens when told to ignore the output cap', async () => {
+    sim.setRules([{ ignoreMaxTokens: true, responseTokens: 40 }]);
+    const completion = await openai.chat.completions.create({ ...chat, max_tokens: 5 });
+    expect(completion.usage?.completion_tokens).toBe(40);
+    expect(completion.choices[0]?.finish_reason).toBe('stop');
+  });
+});
+
 describe('malformed requests', () => {
   it('answers malformed JSON with 400 in each family shape', async () => {
     const openAIResponse = await fetch(`${sim.baseURL('openai')}/chat/completions`, {

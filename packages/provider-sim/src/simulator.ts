@@ -201,6 +201,12 @@ class Simulator implements ProviderSim {
       family: provider.family,
       method: request.method ?? 'GET',
       path,
+      headers: Object.fromEntries(
+        Object.entries(request.headers).map(([name, value]) => [
+          name,
+          Array.isArray(value) ? value.join(', ') : String(value ?? ''),
+        ]),
+      ),
       model: null,
       stream: false,
       store: null,

@@ -23,6 +23,8 @@ export interface ResponseKnobs {
   readonly cachedInputTokens?: number;
   /** Prompt tokens to report as cache writes; Anthropic family only (capped at what is left). */
   readonly cacheWriteInputTokens?: number;
+  /** Write `responseTokens` even past `max_tokens`, as a provider ignoring the output cap would. */
+  readonly ignoreMaxTokens?: boolean;
 }
 
 /** Output length when no rule sets `responseTokens`. */
