@@ -17,8 +17,6 @@ const INITIAL_ACCESS_TOKEN = 'conformance-initial-access-token-0123456789';
 export const ALLOWANCE_KNOWN_FAILURES: Readonly<Record<string, string>> = {
   'settlement.no-usage-json':
     'MTR-24: a non-streamed completion without usage is billed the input estimate only; its delivered output is never counted (only the stream readers count output text)',
-  'refresh.grant-expiry':
-    "TOK-16: a refresh after the grant's expires_at answers 200 with new tokens (expires_in 300) instead of invalid_grant",
   'ledger.fields':
     'MTR-27: ledger rows lack endpoint, stream, reserved, period_keys, first_byte_ms, upstream_request_id and client_address',
 };

@@ -847,3 +847,25 @@ describe('DPoP required by policy or by the user (spec DPOP-3)', () => {
     }
   });
 });
+
+describe('the end of a grant (spec TOK-16)', () => {
+  it('refuses to refresh once the allowance has expired', async () => {
+    const browser = await signedInUser('expiry@example.com');
+    const tokens = await codeFlow(browser, confidentialClient, confidentialAuth, confidentialRedirect);
+    const grantId = grantIdOf(tokens.access_token);
+    await wallet.store.database
+      .updateTable('grants')
+      .set({ expires_at: Date.now() - 1000 })
+      .where('id', '=', grantId)
+      .execute();
+    const refresh = await oauth.refreshTokenGrantRequest(
+      as,
+      confidentialClient,
+      confidentialAuth,
+      String(tokens.refresh_token),
+      insecure,
+    );
+    expect(refresh.status).toBe(400);
+    expect(await refresh.json()).toMatchObject({ error: 'invalid_grant' });
+  });
+});

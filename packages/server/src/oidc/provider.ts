@@ -73,13 +73,19 @@ export function createProvider(config: ServerConfig, dependencies: ProviderDepen
       },
     },
     // A token request names its account through a code, device code or refresh token: refuse one
-    // whose account is gone, or whose grant the user set to DPoP-only when it carries no proof
-    // (spec DPOP-3). Runs before a refresh token is rotated, so the app can retry with a proof.
+    // whose account is gone, whose grant has expired or been revoked, or whose grant the user set
+    // to DPoP-only when it carries no proof (spec DPOP-3). Runs before a refresh token is rotated,
+    // so the app can retry with a proof.
     async findAccount(context, sub, token) {
       const account = await findAccount(store, sub);
       if (!account) return undefined;
       const grantId = token ? grantIdOf(token) : undefined;
-      if (grantId && !context.get('DPoP') && (await findGrant(store, grantId))?.requireDpop)
+      const grant = grantId ? await findGrant(store, grantId) : undefined;
+      // A token request for a grant that has ended gets no new tokens (spec TOK-16, REV-4).
+      if (grant && grant.expiresAt <= Date.now())
+        throw new errors.InvalidGrant(`the allowance expired at ${grant.details.expires_at}`);
+      if (grant?.status === 'revoked') throw new errors.InvalidGrant('the allowance was revoked');
+      if (grant?.requireDpop && !context.get('DPoP'))
         throw new errors.InvalidDpopProof('The user requires DPoP for this app: send a DPoP proof.');
       return { accountId: sub, claims: () => ({ sub }) };
     },
