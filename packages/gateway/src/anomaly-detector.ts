@@ -1,5 +1,5 @@
 import { type ApprovedAiAllowance, formatMoney, parseMoney } from '@allowance/protocol';
-import type { Store } from '@allowance/store';
+import { preparedQuery, type Store } from '@allowance/store';
 import { sql } from 'kysely';
 
 /** When a grant's use looks like a leaked token draining the wallet. */
@@ -27,6 +27,16 @@ function dailyBudget(details: ApprovedAiAllowance): number | undefined {
     .map((limit) => Math.floor(parseMoney(limit.amount) / (DAYS[limit.period] ?? 1)));
   return perDay.length > 0 ? Math.min(...perDay) : undefined;
 }
+
+// Read on every call (issue 8): built once.
+const moneyCounters = preparedQuery<{ subject: string }, { period_key: string; spent: number }>(
+  (database, slot) =>
+    database
+      .selectFrom('usage_counters')
+      .select(['period_key', 'spent'])
+      .where('subject', '=', slot('subject'))
+      .where('kind', '=', 'money'),
+);
 
 /**
  * Per-grant burst and spend-velocity rules (issue 6, spec SEC anomaly suspension). Returns why a
@@ -86,12 +96,7 @@ export class AnomalyDetector {
   private async spendBound(grant: { id: string; details: ApprovedAiAllowance }): Promise<number> {
     const periods = [...new Set((grant.details.budget?.limits ?? []).map((limit) => limit.period))];
     if (this.policy.spendWindowSeconds > 86_400 || periods.length === 0) return Number.POSITIVE_INFINITY;
-    const rows = await this.store.database
-      .selectFrom('usage_counters')
-      .select(['period_key', 'spent'])
-      .where('subject', '=', grant.id)
-      .where('kind', '=', 'money')
-      .execute();
+    const { rows } = await moneyCounters(this.store.database, { subject: grant.id });
     let bound = Number.POSITIVE_INFINITY;
     for (const period of periods) {
       const keys = rows

@@ -1,5 +1,12 @@
 import { costOf, formatMoney, type ResolvedPrice, type Usage } from '@allowance/protocol';
-import { type Hold, type LedgerTable, type Store, settle } from '@allowance/store';
+import {
+  type Hold,
+  type LedgerTable,
+  preparedQuery,
+  type SettledCounter,
+  type Store,
+  settle,
+} from '@allowance/store';
 
 /** What the app is told after a metered call. */
 export interface Billing {
@@ -52,8 +59,24 @@ export async function settleCall(
   });
   return {
     costMicros: settled?.billedMicros ?? costMicros,
-    remainingMicros: await remainingMoney(store, call.holds),
+    remainingMicros: settled
+      ? leastLeft(call.holds, settled.counters)
+      : await remainingMoney(store, call.holds),
   };
+}
+
+/** The least money left across the grant's money holds, from the counters the settlement returned. */
+function leastLeft(holds: Hold[], counters: SettledCounter[]): number | undefined {
+  let least: number | undefined;
+  for (const hold of holds) {
+    if (hold.kind !== 'money' || hold.subject.startsWith('wallet:')) continue;
+    const counter = counters.find(
+      (row) => row.kind === 'money' && row.subject === hold.subject && row.periodKey === hold.periodKey,
+    );
+    const left = counter ? counter.cap - counter.spent - counter.reserved : hold.cap;
+    least = Math.min(least ?? Number.POSITIVE_INFINITY, Math.max(0, left));
+  }
+  return least;
 }
 
 /** The least money left across the grant's money holds (not the wallet cap, which apps do not see). */
@@ -62,18 +85,25 @@ export async function remainingMoney(store: Store, holds: Hold[]): Promise<numbe
   if (money.length === 0) return undefined;
   let least = Number.POSITIVE_INFINITY;
   for (const hold of money) {
-    const row = await store.database
-      .selectFrom('usage_counters')
-      .select(['cap', 'spent', 'reserved'])
-      .where('subject', '=', hold.subject)
-      .where('kind', '=', 'money')
-      .where('period_key', '=', hold.periodKey)
-      .executeTakeFirst();
+    const row = (await moneyCounter(store.database, { subject: hold.subject, periodKey: hold.periodKey }))
+      .rows[0];
     const left = row ? Number(row.cap) - Number(row.spent) - Number(row.reserved) : hold.cap;
     least = Math.min(least, Math.max(0, left));
   }
   return least;
 }
+
+const moneyCounter = preparedQuery<
+  { subject: string; periodKey: string },
+  { cap: number; spent: number; reserved: number }
+>((database, slot) =>
+  database
+    .selectFrom('usage_counters')
+    .select(['cap', 'spent', 'reserved'])
+    .where('subject', '=', slot('subject'))
+    .where('kind', '=', 'money')
+    .where('period_key', '=', slot('periodKey')),
+);
 
 /** The metering headers of a call's response (spec GW: Allowance-Cost, Allowance-Remaining, Allowance-Currency). */
 export function billingHeaders(billing: Billing, currency: string, priced: boolean): Record<string, string> {

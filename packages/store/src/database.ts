@@ -2,11 +2,11 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import {
+  CompiledQuery,
   type Kysely,
   Kysely as KyselyDatabase,
   Migrator,
   SqliteDialect,
-  sql,
   type Transaction,
 } from 'kysely';
 import { migrationProvider } from './migrations.js';
@@ -56,13 +56,13 @@ export async function openStore(location: StoreLocation): Promise<Store> {
       // One connection, and Kysely hands it to one caller at a time, so the whole transaction
       // runs with the connection to itself.
       return database.connection().execute(async (session) => {
-        await sql`begin immediate`.execute(session);
+        await session.executeQuery(BEGIN_IMMEDIATE);
         try {
           const result = await work(session);
-          await sql`commit`.execute(session);
+          await session.executeQuery(COMMIT);
           return result;
         } catch (error) {
-          await sql`rollback`.execute(session);
+          await session.executeQuery(ROLLBACK);
           throw error;
         }
       });
@@ -76,6 +76,11 @@ export async function openStore(location: StoreLocation): Promise<Store> {
   };
   return store;
 }
+
+// Built once: they run twice on every metered call.
+const BEGIN_IMMEDIATE = CompiledQuery.raw('begin immediate');
+const COMMIT = CompiledQuery.raw('commit');
+const ROLLBACK = CompiledQuery.raw('rollback');
 
 async function migrate(database: Kysely<Database>): Promise<void> {
   const migrator = new Migrator({ db: database, provider: migrationProvider });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ApprovedAiAllowance, GrantStatus } from '@allowance/protocol';
 import type { Store } from './database.js';
+import { preparedQuery } from './prepared-query.js';
 
 /** The wallet's record of what a user allowed an app: the unit of revocation. */
 export interface GrantRecord {
@@ -107,13 +108,14 @@ export async function createGrant(
 
 /** A grant by id. */
 export async function findGrant(store: Store, id: string): Promise<GrantRecord | undefined> {
-  const row = await store.database
-    .selectFrom('grants')
-    .select(columns)
-    .where('id', '=', id)
-    .executeTakeFirst();
+  const row = (await grantById(store.database, { id })).rows[0];
   return row && toRecord(row);
 }
+
+// The gateway reads the grant on every call, uncached (spec REV-6): built once (issue 8).
+const grantById = preparedQuery<{ id: string }, Row>((database, slot) =>
+  database.selectFrom('grants').select(columns).where('id', '=', slot('id')),
+);
 
 /** An account's grants, newest first. */
 export async function listGrants(store: Store, accountId: string): Promise<GrantRecord[]> {

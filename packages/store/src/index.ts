@@ -51,6 +51,7 @@ export {
   setGrantRequireDpop,
 } from './grants.js';
 export { loadMasterKey, type MasterKeySource } from './master-key.js';
+export { type PreparedQuery, preparedQuery } from './prepared-query.js';
 export { takeFromRateBucket } from './rate-buckets.js';
 export {
   type Hold,
@@ -59,6 +60,7 @@ export {
   recoverStaleReservations,
   reserve,
   type Settled,
+  type SettledCounter,
   type SettlementRequest,
   settle,
 } from './reservations.js';

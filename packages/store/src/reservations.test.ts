@@ -82,7 +82,21 @@ describe('reserve and settle', () => {
       tokens: 30,
       ledger: ledgerFields(),
     });
-    expect(settled).toEqual({ billedMicros: 120, billedTokens: 0 });
+    expect(settled).toEqual({
+      billedMicros: 120,
+      billedTokens: 0,
+      // Each held counter as the settlement left it, for the response's Allowance-Remaining.
+      counters: [
+        {
+          subject: 'grant-1',
+          kind: 'money',
+          periodKey: 'day:2026-11-23',
+          cap: 1_000,
+          spent: 120,
+          reserved: 0,
+        },
+      ],
+    });
     expect(await counter()).toEqual({ spent: 120, reserved: 0, cap: 1_000 });
     const ledger = await store.database.selectFrom('ledger').selectAll().execute();
     expect(ledger).toHaveLength(1);

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Store } from './database.js';
-import type { LedgerTable } from './schema.js';
+import { preparedQuery } from './prepared-query.js';
+import type { LedgerTable, ReservationsTable } from './schema.js';
 
 /** An amount to hold against one limit in one period. */
 export interface Hold {
@@ -55,74 +56,41 @@ export async function reserve(
 ): Promise<{ ok: true } | ({ ok: false } & ReservationRefusal)> {
   try {
     await store.writeTransaction(async (transaction) => {
-      const grant = await transaction
-        .selectFrom('grants')
-        .select(['status', 'expires_at'])
-        .where('id', '=', request.grantId)
-        .executeTakeFirst();
+      const grant = (await grantLiveness(transaction, { id: request.grantId })).rows[0];
       if (!grant) throw new LimitReached({ reason: 'grant_unknown' });
       if (grant.status === 'revoked') throw new LimitReached({ reason: 'grant_revoked' });
       if (grant.status === 'suspended') throw new LimitReached({ reason: 'grant_suspended' });
       if (Number(grant.expires_at) <= request.now) throw new LimitReached({ reason: 'grant_expired' });
 
       for (const hold of request.holds) {
-        await transaction
-          .insertInto('usage_counters')
-          .values({
-            subject: hold.subject,
-            kind: hold.kind,
-            period_key: hold.periodKey,
-            cap: hold.cap,
-            spent: 0,
-            reserved: 0,
-          })
-          .onConflict((conflict) =>
-            conflict
-              .columns(['subject', 'kind', 'period_key'])
-              .doUpdateSet({ cap: (values) => values.ref('excluded.cap') }),
-          )
-          .execute();
-        const updated = await transaction
-          .updateTable('usage_counters')
-          .set({ reserved: sql<number>`reserved + ${hold.amount}` })
-          .where('subject', '=', hold.subject)
-          .where('kind', '=', hold.kind)
-          .where('period_key', '=', hold.periodKey)
-          .where(sql<boolean>`spent + reserved + ${hold.amount} <= cap`)
-          .executeTakeFirst();
-        if (Number(updated.numUpdatedRows) !== 1) {
-          const counter = await transaction
-            .selectFrom('usage_counters')
-            .select(['spent', 'reserved'])
-            .where('subject', '=', hold.subject)
-            .where('kind', '=', hold.kind)
-            .where('period_key', '=', hold.periodKey)
-            .executeTakeFirstOrThrow();
+        const counter = { subject: hold.subject, kind: hold.kind, periodKey: hold.periodKey };
+        await upsertCounter(transaction, { ...counter, cap: hold.cap });
+        const updated = await holdOnCounter(transaction, { ...counter, amount: hold.amount });
+        if (Number(updated.numAffectedRows) !== 1) {
+          const current = (await readCounter(transaction, counter)).rows[0];
+          if (!current) throw new Error(`The counter ${hold.subject} ${hold.periodKey} vanished.`);
           throw new LimitReached({
             reason: 'limit_reached',
             hold,
-            spent: Number(counter.spent),
-            reserved: Number(counter.reserved),
+            spent: Number(current.spent),
+            reserved: Number(current.reserved),
           });
         }
       }
 
-      await transaction
-        .insertInto('reservations')
-        .values({
-          id: request.id,
-          grant_id: request.grantId,
-          account_id: request.accountId,
-          client_id: request.clientId,
-          provider_id: request.providerId,
-          model: request.model,
-          holds: JSON.stringify(request.holds),
-          money_micros: request.moneyMicros,
-          tokens: request.tokens,
-          created_at: request.now,
-          deadline: request.deadline,
-        })
-        .execute();
+      await insertReservation(transaction, {
+        id: request.id,
+        grant_id: request.grantId,
+        account_id: request.accountId,
+        client_id: request.clientId,
+        provider_id: request.providerId,
+        model: request.model,
+        holds: JSON.stringify(request.holds),
+        money_micros: request.moneyMicros,
+        tokens: request.tokens,
+        created_at: request.now,
+        deadline: request.deadline,
+      });
     });
     return { ok: true };
   } catch (error) {
@@ -148,6 +116,18 @@ export interface SettlementRequest {
 export interface Settled {
   billedMicros: number;
   billedTokens: number;
+  /** Each held counter as this settlement left it, in the order of the holds. */
+  counters: SettledCounter[];
+}
+
+/** A counter as a settlement left it. */
+export interface SettledCounter {
+  subject: string;
+  kind: 'money' | 'tokens';
+  periodKey: string;
+  cap: number;
+  spent: number;
+  reserved: number;
 }
 
 /**
@@ -158,42 +138,155 @@ export interface Settled {
  */
 export async function settle(store: Store, request: SettlementRequest): Promise<Settled | undefined> {
   return store.writeTransaction(async (transaction) => {
-    const reservation = await transaction
-      .selectFrom('reservations')
-      .selectAll()
-      .where('id', '=', request.reservationId)
-      .executeTakeFirst();
+    const reservation = (await findReservation(transaction, { id: request.reservationId })).rows[0];
     if (!reservation) return undefined;
     const billedMicros = Math.min(request.moneyMicros, Number(reservation.money_micros));
     const billedTokens = Math.min(request.tokens, Number(reservation.tokens));
+    const counters: SettledCounter[] = [];
     for (const hold of JSON.parse(reservation.holds) as Hold[]) {
       const billed =
         hold.kind === 'money' ? Math.min(billedMicros, hold.amount) : Math.min(billedTokens, hold.amount);
-      await transaction
-        .updateTable('usage_counters')
-        .set({ reserved: sql<number>`reserved - ${hold.amount}`, spent: sql<number>`spent + ${billed}` })
-        .where('subject', '=', hold.subject)
-        .where('kind', '=', hold.kind)
-        .where('period_key', '=', hold.periodKey)
-        .execute();
+      const { rows } = await releaseCounter(transaction, {
+        subject: hold.subject,
+        kind: hold.kind,
+        periodKey: hold.periodKey,
+        amount: hold.amount,
+        billed,
+      });
+      // Read back in the same statement (RETURNING, SQLite 3.35 and PostgreSQL alike), so the
+      // gateway's Allowance-Remaining needs no further read after the settlement.
+      for (const row of rows) {
+        counters.push({
+          subject: hold.subject,
+          kind: hold.kind,
+          periodKey: hold.periodKey,
+          cap: Number(row.cap),
+          spent: Number(row.spent),
+          reserved: Number(row.reserved),
+        });
+      }
     }
-    await transaction.deleteFrom('reservations').where('id', '=', reservation.id).execute();
-    await transaction
-      .insertInto('ledger')
-      .values({
-        ...request.ledger,
-        id: reservation.id,
-        grant_id: reservation.grant_id,
-        account_id: reservation.account_id,
-        client_id: reservation.client_id,
-        provider_id: reservation.provider_id,
-        model: reservation.model,
-        cost_micros: billedMicros,
-      })
-      .execute();
-    return { billedMicros, billedTokens };
+    await deleteReservation(transaction, { id: reservation.id });
+    await insertLedgerRow(transaction, {
+      ...request.ledger,
+      id: reservation.id,
+      grant_id: reservation.grant_id,
+      account_id: reservation.account_id,
+      client_id: reservation.client_id,
+      provider_id: reservation.provider_id,
+      model: reservation.model,
+      cost_micros: billedMicros,
+    });
+    return { billedMicros, billedTokens, counters };
   });
 }
+
+// The statements of a reservation and its settlement, built once (issue 8, see prepared-query.ts).
+type CounterKey = { subject: string; kind: 'money' | 'tokens'; periodKey: string };
+
+const grantLiveness = preparedQuery<{ id: string }, { status: string; expires_at: number }>(
+  (database, slot) =>
+    database.selectFrom('grants').select(['status', 'expires_at']).where('id', '=', slot('id')),
+);
+
+const upsertCounter = preparedQuery<CounterKey & { cap: number }, never>((database, slot) =>
+  database
+    .insertInto('usage_counters')
+    .values({
+      subject: slot('subject'),
+      kind: slot('kind'),
+      period_key: slot('periodKey'),
+      cap: slot('cap'),
+      spent: sql<number>`0`,
+      reserved: sql<number>`0`,
+    })
+    .onConflict((conflict) =>
+      conflict
+        .columns(['subject', 'kind', 'period_key'])
+        .doUpdateSet({ cap: (values) => values.ref('excluded.cap') }),
+    ),
+);
+
+const holdOnCounter = preparedQuery<CounterKey & { amount: number }, never>((database, slot) =>
+  database
+    .updateTable('usage_counters')
+    .set({ reserved: sql<number>`reserved + ${slot('amount')}` })
+    .where('subject', '=', slot('subject'))
+    .where('kind', '=', slot('kind'))
+    .where('period_key', '=', slot('periodKey'))
+    .where(sql<boolean>`spent + reserved + ${slot('amount')} <= cap`),
+);
+
+const readCounter = preparedQuery<CounterKey, { spent: number; reserved: number }>((database, slot) =>
+  database
+    .selectFrom('usage_counters')
+    .select(['spent', 'reserved'])
+    .where('subject', '=', slot('subject'))
+    .where('kind', '=', slot('kind'))
+    .where('period_key', '=', slot('periodKey')),
+);
+
+const insertReservation = preparedQuery<ReservationsTable, never>((database, slot) =>
+  database.insertInto('reservations').values({
+    id: slot('id'),
+    grant_id: slot('grant_id'),
+    account_id: slot('account_id'),
+    client_id: slot('client_id'),
+    provider_id: slot('provider_id'),
+    model: slot('model'),
+    holds: slot('holds'),
+    money_micros: slot('money_micros'),
+    tokens: slot('tokens'),
+    created_at: slot('created_at'),
+    deadline: slot('deadline'),
+  }),
+);
+
+const findReservation = preparedQuery<{ id: string }, ReservationsTable>((database, slot) =>
+  database.selectFrom('reservations').selectAll().where('id', '=', slot('id')),
+);
+
+const releaseCounter = preparedQuery<
+  CounterKey & { amount: number; billed: number },
+  { cap: number; spent: number; reserved: number }
+>((database, slot) =>
+  database
+    .updateTable('usage_counters')
+    .set({
+      reserved: sql<number>`reserved - ${slot('amount')}`,
+      spent: sql<number>`spent + ${slot('billed')}`,
+    })
+    .where('subject', '=', slot('subject'))
+    .where('kind', '=', slot('kind'))
+    .where('period_key', '=', slot('periodKey'))
+    .returning(['cap', 'spent', 'reserved']),
+);
+
+const deleteReservation = preparedQuery<{ id: string }, never>((database, slot) =>
+  database.deleteFrom('reservations').where('id', '=', slot('id')),
+);
+
+const insertLedgerRow = preparedQuery<LedgerTable, never>((database, slot) =>
+  database.insertInto('ledger').values({
+    id: slot('id'),
+    grant_id: slot('grant_id'),
+    account_id: slot('account_id'),
+    client_id: slot('client_id'),
+    provider_id: slot('provider_id'),
+    model: slot('model'),
+    input_tokens: slot('input_tokens'),
+    cached_input_tokens: slot('cached_input_tokens'),
+    cache_write_tokens: slot('cache_write_tokens'),
+    output_tokens: slot('output_tokens'),
+    cost_micros: slot('cost_micros'),
+    status: slot('status'),
+    http_status: slot('http_status'),
+    error_code: slot('error_code'),
+    latency_ms: slot('latency_ms'),
+    started_at: slot('started_at'),
+    ended_at: slot('ended_at'),
+  }),
+);
 
 /**
  * Settles every reservation whose deadline has passed at its full reserved amount: the call's

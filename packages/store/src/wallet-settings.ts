@@ -1,5 +1,7 @@
 import { DEFAULT_PRICES, type PriceTable, priceTableSchema } from '@allowance/protocol';
 import type { Store } from './database.js';
+import { preparedQuery } from './prepared-query.js';
+import type { WalletsTable } from './schema.js';
 
 /** One account's wallet settings, with the price table already merged over the defaults. */
 export interface WalletSettings {
@@ -12,22 +14,51 @@ export interface WalletSettings {
 
 /** The account's settings; the shipped prices overlaid with the user's own, model by model. */
 export async function walletSettings(store: Store, accountId: string): Promise<WalletSettings | undefined> {
-  const row = await store.database
-    .selectFrom('wallets')
-    .selectAll()
-    .where('account_id', '=', accountId)
-    .executeTakeFirst();
+  const row = (await walletRow(store.database, { accountId })).rows[0];
   if (!row) return undefined;
-  const overrides = priceTableSchema.safeParse(JSON.parse(row.price_overrides));
+  return {
+    currency: row.currency,
+    timeZone: row.time_zone,
+    prices: mergedPrices(row.price_overrides),
+    exchangeRates: parsedRates(row.exchange_rates),
+    monthlyCapMicros: row.monthly_cap_micros === null ? null : Number(row.monthly_cap_micros),
+  };
+}
+
+const walletRow = preparedQuery<{ accountId: string }, WalletsTable>((database, slot) =>
+  database.selectFrom('wallets').selectAll().where('account_id', '=', slot('accountId')),
+);
+
+// The gateway reads the wallet on every call; merging and validating the price table each time
+// was a measurable share of it (issue 8). The result depends on the stored text only, so it is
+// kept by that text (a user's change is new text), frozen because every caller shares it.
+const pricesByOverrides = new Map<string, PriceTable>();
+const ratesByText = new Map<string, Record<string, string>>();
+const CACHE_LIMIT = 1_000;
+
+function mergedPrices(overridesText: string): PriceTable {
+  const cached = pricesByOverrides.get(overridesText);
+  if (cached) return cached;
+  const overrides = priceTableSchema.safeParse(JSON.parse(overridesText));
   const prices: PriceTable = structuredClone(DEFAULT_PRICES);
   for (const [provider, models] of Object.entries(overrides.success ? overrides.data : {})) {
     prices[provider] = { ...prices[provider], ...models };
   }
-  return {
-    currency: row.currency,
-    timeZone: row.time_zone,
-    prices,
-    exchangeRates: JSON.parse(row.exchange_rates) as Record<string, string>,
-    monthlyCapMicros: row.monthly_cap_micros === null ? null : Number(row.monthly_cap_micros),
-  };
+  for (const models of Object.values(prices)) {
+    for (const price of Object.values(models)) Object.freeze(price);
+    Object.freeze(models);
+  }
+  Object.freeze(prices);
+  if (pricesByOverrides.size >= CACHE_LIMIT) pricesByOverrides.clear();
+  pricesByOverrides.set(overridesText, prices);
+  return prices;
+}
+
+function parsedRates(text: string): Record<string, string> {
+  const cached = ratesByText.get(text);
+  if (cached) return cached;
+  const rates = Object.freeze(JSON.parse(text) as Record<string, string>);
+  if (ratesByText.size >= CACHE_LIMIT) ratesByText.clear();
+  ratesByText.set(text, rates);
+  return rates;
 }

@@ -1,0 +1,103 @@
+#!/usr/bin/env node
+// A quick before/after for gateway changes: Allowance and the simulator directly, JSON calls at
+// concurrency 1 and 50, QUICK_SECONDS (5) each, QUICK_ROUNDS (2) rounds; QUICK_PROFILE=1 starts
+// the wallet with --cpu-prof (bench/results/profiles), QUICK_NODE_ARGS adds node options. Not the published bench: `npm run bench`.
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { jsonLoad } from './lib/load.mjs';
+import { peakRss } from './lib/processes.mjs';
+import { median, percentile, round } from './lib/stats.mjs';
+import { connectApp, startSimulator, startWallet, userWithKeys } from './lib/wallet.mjs';
+
+const SECONDS = Number(process.env.QUICK_SECONDS ?? 5);
+const ROUNDS = Number(process.env.QUICK_ROUNDS ?? 2);
+const here = (path) => fileURLToPath(new URL(path, import.meta.url));
+const MODEL = 'gpt-4.1-mini';
+const BODY = {
+  model: MODEL,
+  messages: [{ role: 'user', content: 'Say hello in a few words.' }],
+  max_tokens: 64,
+};
+const load = () => loadavg().map((value) => round(value, 2));
+const loadBefore = load();
+
+const sim = await startSimulator();
+await sim.setRules([{ responseTokens: 32 }]);
+const wallet = await startWallet({
+  gatewayOptions: { anomalyBurstCalls: 1_000_000_000 },
+  nodeArgs: [
+    ...(process.env.QUICK_PROFILE === '1' ? ['--cpu-prof', '--cpu-prof-dir', here('results/profiles')] : []),
+    // e.g. QUICK_NODE_ARGS="--max-old-space-size=64"
+    ...(process.env.QUICK_NODE_ARGS ? process.env.QUICK_NODE_ARGS.split(' ') : []),
+  ],
+});
+const browser = await userWithKeys(wallet, sim, 'quick@example.com');
+const app = await connectApp(wallet, browser, {
+  providers: ['openai'],
+  models: [MODEL],
+  budget: {
+    currency: 'USD',
+    limits: [
+      { amount: '100000.00', period: 'day' },
+      { amount: '1000000.00', period: 'month' },
+    ],
+  },
+  tokens: { limits: [{ tokens: 1_000_000_000, period: 'day' }] },
+});
+const targets = {
+  direct: {
+    url: `${sim.baseURL('openai')}/chat/completions`,
+    headers: async () => ({ authorization: `Bearer ${sim.apiKey('openai')}` }),
+  },
+  allowance: {
+    url: `${wallet.gateway}/v1/chat/completions`,
+    headers: async () => ({ authorization: `Bearer ${await app.token()}` }),
+  },
+};
+const results = { direct: { c1: [], c50: [] }, allowance: { c1: [], c50: [] } };
+for (const name of Object.keys(targets)) {
+  await jsonLoad({
+    url: targets[name].url,
+    headers: await targets[name].headers(),
+    body: BODY,
+    connections: 10,
+    seconds: 1,
+  });
+}
+for (let round_ = 0; round_ < ROUNDS; round_ += 1) {
+  for (const name of Object.keys(targets)) {
+    for (const [key, connections] of [
+      ['c1', 1],
+      ['c50', 50],
+    ]) {
+      results[name][key].push(
+        await jsonLoad({
+          url: targets[name].url,
+          headers: await targets[name].headers(),
+          body: BODY,
+          connections,
+          seconds: SECONDS,
+        }),
+      );
+    }
+  }
+}
+const rss = peakRss(wallet.process.pid);
+await wallet.close();
+await sim.stop();
+const summary = (name) => {
+  const c1 = results[name].c1.flatMap((run) => run.latencies);
+  const c50 = results[name].c50.flatMap((run) => run.latencies);
+  return {
+    c1_p50: round(percentile(c1, 50)),
+    c1_p99: round(percentile(c1, 99)),
+    c50_rps: round(median(results[name].c50.map((run) => run.rps)), 0),
+    c50_p99: round(percentile(c50, 99), 2),
+    errors: [...results[name].c1, ...results[name].c50].reduce((sum, run) => sum + run.errors, 0),
+  };
+};
+const direct = summary('direct');
+const allowance = summary('allowance');
+process.stdout.write(
+  `${JSON.stringify({ load_before: loadBefore, load_after: load(), direct, allowance, added_c1_p50: round(allowance.c1_p50 - direct.c1_p50), added_c1_p99: round(allowance.c1_p99 - direct.c1_p99), c50_vs_direct: round(allowance.c50_rps / direct.c50_rps, 3), allowance_peak_rss_mb: round((rss ?? 0) / 1024 / 1024, 1) }, null, 2)}\n`,
+);
