@@ -15,8 +15,6 @@ const INITIAL_ACCESS_TOKEN = 'conformance-initial-access-token-0123456789';
  * wallet is fixed, and the check will be counted again.
  */
 export const ALLOWANCE_KNOWN_FAILURES: Readonly<Record<string, string>> = {
-  'settlement.no-usage-json':
-    'MTR-24: a non-streamed completion without usage is billed the input estimate only; its delivered output is never counted (only the stream readers count output text)',
   'ledger.fields':
     'MTR-27: ledger rows lack endpoint, stream, reserved, period_keys, first_byte_ms, upstream_request_id and client_address',
 };

@@ -9,6 +9,7 @@ import { type CallPlan, type MeteredEndpoint, planCall, rewriteBody } from './pl
 import { holdsFor, reserveBudget } from './reserve-budget.js';
 import { billingHeaders, settleCall } from './settle-call.js';
 import type { Upstream, UpstreamFailure } from './upstream/index.js';
+import { jsonOutputTokens } from './upstream/json-output-tokens.js';
 
 /** What a metered call needs from the gateway around it. */
 export interface MeteredCallDependencies {
@@ -138,7 +139,8 @@ export async function meteredCall(
       await settle(NO_USAGE, 'error', result.failure.status ?? 502, result.failure.kind);
       return answerFailure(result.failure, response);
     }
-    const usage = result.usage ?? estimatedUsage(plan, 0);
+    // No usage in the answer: the input estimate and the output counted from its text (MTR-24).
+    const usage = result.usage ?? estimatedUsage(plan, jsonOutputTokens(plan.provider.api, result.body));
     const billing = await settle(usage, 'ok', result.status, null);
     response.writeHead(result.status, {
       'content-type': 'application/json',
