@@ -115,7 +115,7 @@ describe('budget accounting that cannot overspend', () => {
     harness.sim.setRules([]);
     await harness.sim.idle();
     const [row] = await grantLedger(grantId);
-    expect(row?.status).toBe('aborted');
+    expect(row?.status).toBe('client_disconnect');
     expect(Number(row?.output_tokens)).toBeGreaterThanOrEqual(5);
     expect(Number(row?.output_tokens)).toBeLessThan(400);
     expect(Number(row?.cost_micros)).toBeGreaterThan(0);
@@ -144,7 +144,7 @@ describe('budget accounting that cannot overspend', () => {
     expect(received).toBe(6);
     expect(failure?.message).toContain('stream broke off');
     const [row] = await grantLedger(grantId);
-    expect(row?.status).toBe('error');
+    expect(row?.status).toBe('upstream_error');
     expect(Number(row?.output_tokens)).toBe(6);
     expect(Number(row?.cost_micros)).toBeGreaterThan(0);
     expect((await allowance(accessToken)).budget[0]?.reserved).toBe('0.00');
@@ -177,9 +177,9 @@ describe('budget accounting that cannot overspend', () => {
     expect(status.budget[0]?.spent).toBe('0.00');
     expect(status.budget[0]?.reserved).toBe('0.00');
     expect((await grantLedger(grantId)).map((row) => [row.status, Number(row.cost_micros)])).toEqual([
-      ['error', 0],
-      ['error', 0],
-      ['error', 0],
+      ['upstream_error', 0],
+      ['upstream_error', 0],
+      ['upstream_timeout', 0],
     ]);
   });
 

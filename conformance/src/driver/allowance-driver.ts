@@ -184,6 +184,13 @@ export class AllowanceDriver implements ConsentDriver {
         output_tokens: row.output_tokens,
         cost: row.cost_micros,
         latency_ms: row.latency_ms,
+        endpoint: row.endpoint,
+        stream: Number(row.stream) === 1,
+        reserved: { micros: Number(row.reserved_micros), tokens: Number(row.reserved_tokens) },
+        period_keys: JSON.parse(row.period_keys) as string[],
+        first_byte_ms: row.first_byte_ms,
+        upstream_request_id: row.upstream_request_id,
+        client_address: row.client_address,
       }));
     } finally {
       await store.close();

@@ -14,10 +14,7 @@ const INITIAL_ACCESS_TOKEN = 'conformance-initial-access-token-0123456789';
  * suite's report for the exchanges). They still run and print as KNOWN; delete a line once the
  * wallet is fixed, and the check will be counted again.
  */
-export const ALLOWANCE_KNOWN_FAILURES: Readonly<Record<string, string>> = {
-  'ledger.fields':
-    'MTR-27: ledger rows lack endpoint, stream, reserved, period_keys, first_byte_ms, upstream_request_id and client_address',
-};
+export const ALLOWANCE_KNOWN_FAILURES: Readonly<Record<string, string>> = {};
 
 /** The clients spec 8.2 asks the operator to register, as Allowance's static configuration. */
 export const SUITE_CLIENTS = [

@@ -35,6 +35,14 @@ async function spend(micros: number, at: number) {
       latency_ms: 1,
       started_at: at,
       ended_at: at,
+      endpoint: 'chat.completions',
+      stream: 0,
+      reserved_micros: micros,
+      reserved_tokens: 2,
+      period_keys: '[]',
+      first_byte_ms: null,
+      upstream_request_id: null,
+      client_address: null,
     })
     .execute();
 }

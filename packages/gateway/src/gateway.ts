@@ -357,6 +357,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         providerHeader,
         passHeaders,
         confirmation: request.headers['allowance-confirmation'],
+        clientAddress: clientAddress(request, config.trustedProxies),
         signal: abort.signal,
       },
       response,

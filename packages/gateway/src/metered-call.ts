@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { type ApiFamily, formatMoney, gatewayErrorBody, type Usage } from '@allowance/protocol';
-import { openCredential, type Sealer, type Store } from '@allowance/store';
+import { type LedgerTable, openCredential, type Sealer, type Store } from '@allowance/store';
 import { confirmCall } from './check-confirmation.js';
 import { GatewayError } from './gateway-error.js';
 import type { GrantContext } from './load-grant.js';
@@ -43,6 +43,8 @@ export async function meteredCall(
     passHeaders: Record<string, string>;
     /** The `Allowance-Confirmation` header: an approval this call retries with (spec §6.10). */
     confirmation?: string | string[] | undefined;
+    /** The app's address (spec SEC-3), for the ledger. */
+    clientAddress: string | null;
     signal: AbortSignal;
   },
   response: ServerResponse,
@@ -55,6 +57,7 @@ export async function meteredCall(
     now: new Date(startedAt),
   });
   const callId = `call_${randomBytes(12).toString('base64url')}`;
+  const stream = request.body.stream === true && request.endpoint !== 'embeddings';
   // Step 9: above `confirm_above`, only an approval the user gave for this very call lets it on.
   const confirmation = plan.needsConfirmation
     ? await confirmCall(
@@ -83,7 +86,15 @@ export async function meteredCall(
     credential = opened;
     await reserveBudget(
       dependencies.store,
-      { id: callId, grant, providerId: plan.target.provider, model: plan.target.model },
+      {
+        id: callId,
+        grant,
+        providerId: plan.target.provider,
+        model: plan.target.model,
+        endpoint: request.endpoint,
+        stream,
+        clientAddress: request.clientAddress,
+      },
       holds,
       worst,
       wallet.currency,
@@ -98,9 +109,10 @@ export async function meteredCall(
 
   const settle = (
     usage: Usage,
-    status: 'ok' | 'error' | 'aborted',
+    status: LedgerTable['status'],
     httpStatus: number,
     errorCode: string | null,
+    upstream: { firstByteAt?: number | undefined; requestId?: string | undefined } = {},
   ) =>
     settleCall(dependencies.store, {
       id: callId,
@@ -112,9 +124,16 @@ export async function meteredCall(
       errorCode,
       startedAt,
       now: dependencies.now(),
+      firstByteAt: upstream.firstByteAt,
+      upstreamRequestId: upstream.requestId,
     });
-
-  const stream = request.body.stream === true && request.endpoint !== 'embeddings';
+  /** A failure's ledger status (spec 06-metering §6.6). */
+  const failureStatus = (failure: UpstreamFailure): LedgerTable['status'] =>
+    failure.kind === 'timeout'
+      ? 'upstream_timeout'
+      : failure.kind === 'aborted'
+        ? 'client_disconnect'
+        : 'upstream_error';
   const call = {
     endpoint: request.endpoint,
     target: {
@@ -136,12 +155,22 @@ export async function meteredCall(
   if (!stream) {
     const result = await dependencies.upstream.call(call);
     if (!result.ok) {
-      await settle(NO_USAGE, 'error', result.failure.status ?? 502, result.failure.kind);
+      await settle(
+        NO_USAGE,
+        failureStatus(result.failure),
+        result.failure.status ?? 502,
+        result.failure.kind,
+        { requestId: result.failure.requestId },
+      );
       return answerFailure(result.failure, response);
     }
+    const answeredAt = dependencies.now();
     // No usage in the answer: the input estimate and the output counted from its text (MTR-24).
     const usage = result.usage ?? estimatedUsage(plan, jsonOutputTokens(plan.provider.api, result.body));
-    const billing = await settle(usage, 'ok', result.status, null);
+    const billing = await settle(usage, 'ok', result.status, null, {
+      firstByteAt: answeredAt,
+      requestId: result.requestId,
+    });
     response.writeHead(result.status, {
       'content-type': 'application/json',
       ...common,
@@ -152,16 +181,20 @@ export async function meteredCall(
   }
 
   let started = false;
+  let firstByteAt: number | undefined;
   const result = await dependencies.upstream.stream(call, {
     start(status, headers) {
       started = true;
+      firstByteAt = dependencies.now();
       response.writeHead(status, { ...headers, ...common, 'allowance-currency': wallet.currency });
     },
     write: (chunk) => response.write(chunk),
     drained: () => new Promise<void>((resolve) => response.once('drain', resolve)),
   });
   if (result.failure && !started) {
-    await settle(NO_USAGE, 'error', result.failure.status ?? 502, result.failure.kind);
+    await settle(NO_USAGE, failureStatus(result.failure), result.failure.status ?? 502, result.failure.kind, {
+      requestId: result.requestId,
+    });
     return answerFailure(result.failure, response);
   }
   // A stream that ended early (the app left, or the provider dropped it) is billed for what was
@@ -173,12 +206,13 @@ export async function meteredCall(
           result.usage,
           estimatedUsage(plan, Math.max(result.outputTokensFromText, result.deliveredAnyOutput ? 1 : 0)),
         );
-  const status = result.completed ? 'ok' : result.clientAborted ? 'aborted' : 'error';
+  const status = result.completed ? 'ok' : result.clientAborted ? 'client_disconnect' : 'upstream_error';
   const billing = await settle(
     usage,
     status,
     200,
     result.completed ? null : result.clientAborted ? 'client_disconnected' : 'upstream_dropped',
+    { firstByteAt, requestId: result.requestId },
   );
   if (!result.completed && !result.clientAborted && !response.writableEnded && !response.destroyed) {
     // The stream broke after it started (spec GW-21): say so in the stream's own format, so the

@@ -61,6 +61,10 @@ export async function reserveBudget(
     grant: { id: string; accountId: string; clientId: string };
     providerId: string;
     model: string;
+    /** For the ledger row: the endpoint, whether streamed, the app's address. */
+    endpoint: string;
+    stream: boolean;
+    clientAddress: string | null;
   },
   holds: Hold[],
   worst: WorstCase,
@@ -80,6 +84,9 @@ export async function reserveBudget(
     tokens: worst.tokens,
     now,
     deadline: now + deadlineMs,
+    endpoint: call.endpoint,
+    stream: call.stream,
+    clientAddress: call.clientAddress,
   });
   if (outcome.ok) return;
   switch (outcome.reason) {

@@ -32,6 +32,9 @@ export async function settleCall(
     errorCode: string | null;
     startedAt: number;
     now: number;
+    /** When the provider's answer began, if it did. */
+    firstByteAt?: number | undefined;
+    upstreamRequestId?: string | undefined;
   },
 ): Promise<Billing> {
   const costMicros = call.price ? costOf(call.price, call.usage) : 0;
@@ -55,6 +58,8 @@ export async function settleCall(
       latency_ms: call.now - call.startedAt,
       started_at: call.startedAt,
       ended_at: call.now,
+      first_byte_ms: call.firstByteAt === undefined ? null : call.firstByteAt - call.startedAt,
+      upstream_request_id: call.upstreamRequestId ?? null,
     },
   });
   return {

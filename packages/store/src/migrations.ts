@@ -221,12 +221,62 @@ const rateBuckets: Migration = {
   },
 };
 
+// The ledger fields of spec 06-metering §6.6 (MTR-27) and its status names. The reservation
+// keeps what the ledger row needs even when the row is written by crash recovery.
+const ledgerFields: Migration = {
+  async up(database: Kysely<unknown>) {
+    for (const [table, column, type] of [
+      ['ledger', 'endpoint', 'text'],
+      ['ledger', 'stream', 'integer'],
+      ['ledger', 'reserved_micros', 'bigint'],
+      ['ledger', 'reserved_tokens', 'bigint'],
+      ['reservations', 'endpoint', 'text'],
+      ['reservations', 'stream', 'integer'],
+    ] as const) {
+      await database.schema
+        .alterTable(table)
+        .addColumn(column, type, (definition) => definition.notNull().defaultTo(type === 'text' ? '' : 0))
+        .execute();
+    }
+    await database.schema
+      .alterTable('ledger')
+      .addColumn('period_keys', 'text', (definition) => definition.notNull().defaultTo('[]'))
+      .execute();
+    for (const [table, column, type] of [
+      ['ledger', 'first_byte_ms', 'integer'],
+      ['ledger', 'upstream_request_id', 'text'],
+      ['ledger', 'client_address', 'text'],
+      ['reservations', 'client_address', 'text'],
+    ] as const) {
+      await database.schema.alterTable(table).addColumn(column, type).execute();
+    }
+    const ledger = database as Kysely<{ ledger: { status: string; error_code: string | null } }>;
+    await ledger
+      .updateTable('ledger')
+      .set({ status: 'client_disconnect' })
+      .where('status', '=', 'aborted')
+      .execute();
+    await ledger
+      .updateTable('ledger')
+      .set({ status: 'upstream_timeout' })
+      .where('status', '=', 'error')
+      .where('error_code', '=', 'timeout')
+      .execute();
+    await ledger
+      .updateTable('ledger')
+      .set({ status: 'upstream_error' })
+      .where('status', '=', 'error')
+      .execute();
+  },
+};
+
 /** The migrations in order; the name sorts them. */
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001-initial': initial,
   '0002-confirmations': confirmations,
   '0003-dpop-proofs': dpopProofs,
   '0004-rate-buckets': rateBuckets,
+  '0005-ledger-fields': ledgerFields,
 };
 
 /** Kysely's migrator reads the list from code, so a build carries its own migrations. */

@@ -44,11 +44,14 @@ function request(holds: Hold[], overrides: Partial<ReservationRequest> = {}): Re
     tokens: holds.find((hold) => hold.kind === 'tokens')?.amount ?? 0,
     now: Date.UTC(2026, 10, 23, 12),
     deadline: Date.UTC(2026, 10, 23, 12, 10),
+    endpoint: 'chat.completions',
+    stream: true,
+    clientAddress: '203.0.113.7',
     ...overrides,
   };
 }
 
-const ledgerFields = (status: 'ok' | 'error' = 'ok') => ({
+const ledgerFields = (status: 'ok' | 'upstream_error' = 'ok') => ({
   input_tokens: 10,
   cached_input_tokens: 0,
   cache_write_tokens: 0,
@@ -59,6 +62,8 @@ const ledgerFields = (status: 'ok' | 'error' = 'ok') => ({
   latency_ms: 5,
   started_at: 1,
   ended_at: 2,
+  first_byte_ms: 3,
+  upstream_request_id: 'req_1',
 });
 
 async function counter(subject = 'grant-1', kind: 'money' | 'tokens' = 'money') {
@@ -105,6 +110,15 @@ describe('reserve and settle', () => {
       grant_id: 'grant-1',
       cost_micros: 120,
       model: 'gpt-4.1-mini',
+      // The fields of spec §6.6, from the reservation and the settlement (MTR-27).
+      endpoint: 'chat.completions',
+      stream: 1,
+      reserved_micros: 300,
+      reserved_tokens: 0,
+      period_keys: JSON.stringify(['day:2026-11-23']),
+      first_byte_ms: 3,
+      upstream_request_id: 'req_1',
+      client_address: '203.0.113.7',
     });
     expect(
       await settle(store, { reservationId: call.id, moneyMicros: 120, tokens: 30, ledger: ledgerFields() }),

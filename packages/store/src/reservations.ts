@@ -31,6 +31,10 @@ export interface ReservationRequest {
   now: number;
   /** When a crash-orphaned reservation may be settled at its full amount. */
   deadline: number;
+  /** For the ledger row (spec §6.6): the endpoint, whether streamed, the app's address. */
+  endpoint: string;
+  stream: boolean;
+  clientAddress: string | null;
 }
 
 /** Why a reservation was refused. Nothing was held. */
@@ -90,6 +94,9 @@ export async function reserve(
         tokens: request.tokens,
         created_at: request.now,
         deadline: request.deadline,
+        endpoint: request.endpoint,
+        stream: request.stream ? 1 : 0,
+        client_address: request.clientAddress,
       });
     });
     return { ok: true };
@@ -106,9 +113,22 @@ export interface SettlementRequest {
   moneyMicros: number;
   /** Actual tokens, input plus output. */
   tokens: number;
+  /** The row's own fields; the rest comes from the reservation. */
   ledger: Omit<
     LedgerTable,
-    'id' | 'grant_id' | 'account_id' | 'client_id' | 'provider_id' | 'model' | 'cost_micros'
+    | 'id'
+    | 'grant_id'
+    | 'account_id'
+    | 'client_id'
+    | 'provider_id'
+    | 'model'
+    | 'cost_micros'
+    | 'endpoint'
+    | 'stream'
+    | 'reserved_micros'
+    | 'reserved_tokens'
+    | 'period_keys'
+    | 'client_address'
   >;
 }
 
@@ -143,7 +163,8 @@ export async function settle(store: Store, request: SettlementRequest): Promise<
     const billedMicros = Math.min(request.moneyMicros, Number(reservation.money_micros));
     const billedTokens = Math.min(request.tokens, Number(reservation.tokens));
     const counters: SettledCounter[] = [];
-    for (const hold of JSON.parse(reservation.holds) as Hold[]) {
+    const holds = JSON.parse(reservation.holds) as Hold[];
+    for (const hold of holds) {
       const billed =
         hold.kind === 'money' ? Math.min(billedMicros, hold.amount) : Math.min(billedTokens, hold.amount);
       const { rows } = await releaseCounter(transaction, {
@@ -176,6 +197,12 @@ export async function settle(store: Store, request: SettlementRequest): Promise<
       provider_id: reservation.provider_id,
       model: reservation.model,
       cost_micros: billedMicros,
+      endpoint: reservation.endpoint,
+      stream: Number(reservation.stream),
+      reserved_micros: Number(reservation.money_micros),
+      reserved_tokens: Number(reservation.tokens),
+      period_keys: JSON.stringify([...new Set(holds.map((hold) => hold.periodKey))]),
+      client_address: reservation.client_address,
     });
     return { billedMicros, billedTokens, counters };
   });
@@ -239,6 +266,9 @@ const insertReservation = preparedQuery<ReservationsTable, never>((database, slo
     tokens: slot('tokens'),
     created_at: slot('created_at'),
     deadline: slot('deadline'),
+    endpoint: slot('endpoint'),
+    stream: slot('stream'),
+    client_address: slot('client_address'),
   }),
 );
 
@@ -285,6 +315,14 @@ const insertLedgerRow = preparedQuery<LedgerTable, never>((database, slot) =>
     latency_ms: slot('latency_ms'),
     started_at: slot('started_at'),
     ended_at: slot('ended_at'),
+    endpoint: slot('endpoint'),
+    stream: slot('stream'),
+    reserved_micros: slot('reserved_micros'),
+    reserved_tokens: slot('reserved_tokens'),
+    period_keys: slot('period_keys'),
+    first_byte_ms: slot('first_byte_ms'),
+    upstream_request_id: slot('upstream_request_id'),
+    client_address: slot('client_address'),
   }),
 );
 
@@ -316,6 +354,8 @@ export async function recoverStaleReservations(store: Store, now: number): Promi
         latency_ms: 0,
         started_at: Number(reservation.created_at),
         ended_at: now,
+        first_byte_ms: null,
+        upstream_request_id: null,
       },
     });
     if (settled) recovered += 1;

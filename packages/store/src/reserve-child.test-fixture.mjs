@@ -20,6 +20,9 @@ await Promise.all(
       tokens: 0,
       now: 0,
       deadline: 1,
+      endpoint: 'chat.completions',
+      stream: false,
+      clientAddress: null,
     });
     if (!outcome.ok) return;
     granted += 1;

@@ -103,6 +103,12 @@ export interface ReservationsTable {
   created_at: number;
   /** After this instant a crashed call's reservation is settled at the reserved amount. */
   deadline: number;
+  /** The endpoint called, `chat.completions`, `embeddings` or `messages`. */
+  endpoint: string;
+  /** 1 for a streamed call. */
+  stream: number;
+  /** The app's address (spec SEC-3), for the ledger row. */
+  client_address: string | null;
 }
 
 /** One row per metered call; never prompt or completion text. */
@@ -119,12 +125,26 @@ export interface LedgerTable {
   cache_write_tokens: number;
   output_tokens: number;
   cost_micros: number;
-  status: 'ok' | 'error' | 'aborted' | 'recovered';
+  /** Spec 06-metering §6.6's statuses. */
+  status: 'ok' | 'client_disconnect' | 'upstream_error' | 'upstream_timeout' | 'recovered';
   http_status: number;
   error_code: string | null;
   latency_ms: number;
   started_at: number;
   ended_at: number;
+  endpoint: string;
+  /** 1 for a streamed call. */
+  stream: number;
+  /** What was reserved for the call: micros and tokens. */
+  reserved_micros: number;
+  reserved_tokens: number;
+  /** JSON list of the period keys the call was counted in. */
+  period_keys: string;
+  /** Time to the provider's first byte, when it answered at all. */
+  first_byte_ms: number | null;
+  /** The provider's request id, for disputes. */
+  upstream_request_id: string | null;
+  client_address: string | null;
 }
 
 /** Every oidc-provider model (sessions, codes, refresh tokens, grants, clients …) as JSON. */

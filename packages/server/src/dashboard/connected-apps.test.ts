@@ -70,7 +70,7 @@ describe('connected apps on the home page', () => {
       client_id: 'blog-assistant',
       model: 'gpt-4.1-mini',
       started_at: now - 1000,
-      status: 'error',
+      status: 'upstream_error',
       http_status: 429,
       error_code: 'rate_limited',
       cost_micros: 0,
@@ -101,7 +101,7 @@ describe('connected apps on the home page', () => {
 
     const rows = section?.querySelectorAll('tr[data-call]') ?? [];
     expect(rows.map((row) => row.getAttribute('data-call'))).toEqual([newer.id, older.id]);
-    expect(rows[0]?.text).toContain('error (429 rate_limited)');
+    expect(rows[0]?.text).toContain('upstream_error (429 rate_limited)');
     expect(rows[1]?.querySelector('.cost')?.text).toBe('0.004321');
     expect(rows[1]?.text).toContain('700');
 

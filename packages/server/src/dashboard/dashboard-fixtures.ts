@@ -128,6 +128,14 @@ export async function recordCall(
     error_code: null,
     latency_ms: 120,
     ended_at: row.started_at + 120,
+    endpoint: 'chat.completions',
+    stream: 0,
+    reserved_micros: 2000,
+    reserved_tokens: 150,
+    period_keys: '[]',
+    first_byte_ms: 40,
+    upstream_request_id: null,
+    client_address: null,
     ...row,
   };
   await wallet.store.database.insertInto('ledger').values(entry).execute();
