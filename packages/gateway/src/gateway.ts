@@ -25,6 +25,7 @@ import { AnomalyDetector } from './anomaly-detector.js';
 import { clientAddress } from './client-address.js';
 import { type GatewayConfig, type GatewayConfigInput, resolveGatewayConfig } from './config.js';
 import { CONFIRMATION_STATUS_PATH, confirmationStatus } from './confirmation-status.js';
+import { CORS, preflightHeaders } from './cors.js';
 import { createDpopVerifier, rotatingNonces } from './dpop/index.js';
 import { GatewayError } from './gateway-error.js';
 import { asGatewayError, readJsonBody, sendError, sendJson } from './http-io.js';
@@ -74,29 +75,6 @@ const ROUTES: Record<string, Route> = {
 };
 /** `GET /v1/confirmations/{id}`: where a human confirmation stands (spec §6.10). */
 const CONFIRMATION_ROUTE: Route = { method: 'GET', family: 'either', endpoint: 'confirmation' };
-
-const CORS = {
-  'access-control-allow-origin': '*',
-  'access-control-allow-headers':
-    'authorization, content-type, dpop, x-api-key, anthropic-version, anthropic-beta, allowance-provider, allowance-confirmation',
-  'access-control-allow-methods': 'GET, POST, OPTIONS',
-  'access-control-expose-headers':
-    'allowance-cost, allowance-remaining, allowance-currency, allowance-call, www-authenticate, dpop-nonce, retry-after',
-  'access-control-max-age': '600',
-};
-
-/**
- * A preflight's headers (spec GW-2): every header the browser asks about is allowed, since the
- * gateway authenticates by header only and never by cookie; the names must be header tokens.
- */
-function preflightHeaders(requested: string | undefined): Record<string, string> {
-  const names = (requested ?? '')
-    .split(',')
-    .map((name) => name.trim().toLowerCase())
-    .filter((name) => /^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name));
-  const allowed = new Set([...CORS['access-control-allow-headers'].split(', '), ...names]);
-  return { ...CORS, 'access-control-allow-headers': [...allowed].join(', ') };
-}
 
 /**
  * Builds the gateway (spec 05-gateway): OpenAI- and Anthropic-compatible endpoints under the
