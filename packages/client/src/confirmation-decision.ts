@@ -1,3 +1,4 @@
+import { abortableSleep } from './abortable-sleep.js';
 import { AllowanceError } from './allowance-error.js';
 
 /** Where a confirmation stands at the gateway (`GET /v1/confirmations/{id}`). */
@@ -21,21 +22,6 @@ export interface ConfirmationStatusSource {
 
 const DEFAULT_POLL_INTERVAL_MS = 2000;
 
-function sleep(milliseconds: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, milliseconds);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /**
  * Polls the gateway until the user approved or denied the confirmation in the wallet, or it
  * expired. An approval that a retried call already used counts as `approved`.
@@ -51,7 +37,7 @@ export async function waitForDecision(
     const status = await source.confirmationStatus(id);
     if (status === 'used') return 'approved';
     if (status !== 'pending') return status;
-    await sleep(interval, options.signal);
+    await abortableSleep(interval, options.signal);
   }
 }
 

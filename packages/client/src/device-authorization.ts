@@ -1,4 +1,5 @@
 import * as oauth from 'oauth4webapi';
+import { abortableSleep } from './abortable-sleep.js';
 import { AllowanceError } from './allowance-error.js';
 import { type AllowanceRequest, resolveAllowanceRequest } from './allowance-request.js';
 import { AuthorizationDeniedError, throwAsAllowanceError } from './authorization-errors.js';
@@ -42,21 +43,6 @@ export interface DeviceAuthorization {
 // RFC 8628 §3.2: the interval when the wallet gives none, and §3.5: how much `slow_down` adds.
 const DEFAULT_INTERVAL_SECONDS = 5;
 const SLOW_DOWN_SECONDS = 5;
-
-function sleep(milliseconds: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, milliseconds);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 /**
  * Starts the device authorization grant (RFC 8628, spec §2.10) for a CLI or a device without a
@@ -127,7 +113,7 @@ export async function startDeviceAuthorization(
       if (context.now() + interval * 1000 > deadline) {
         throw new AllowanceError('expired_token', 'The user code expired before the user approved it.');
       }
-      await sleep(interval * 1000, signal);
+      await abortableSleep(interval * 1000, signal);
     }
   };
 

@@ -24,9 +24,10 @@ const confidentialAuth = oauth.ClientSecretBasic(CONFIDENTIAL_CLIENT.client_secr
 const publicRedirect = PUBLIC_CLIENT.redirect_uris[0] as string;
 const confidentialRedirect = CONFIDENTIAL_CLIENT.redirect_uris[0] as string;
 
-async function signedInUser(email: string) {
-  const browser = new ScriptedBrowser(wallet.issuer);
-  const signIn = await browser.open(`${wallet.issuer}/signin`);
+/** A new user with an OpenAI key, signed in to `at` (the shared test wallet by default). */
+async function signedInUser(email: string, at: TestWallet = wallet) {
+  const browser = new ScriptedBrowser(at.issuer);
+  const signIn = await browser.open(`${at.issuer}/signin`);
   const home = await browser.submit(signIn, 'form[action="/signup"]', {
     email,
     password: 'correct horse battery',
@@ -767,13 +768,7 @@ describe('DPoP required by policy or by the user (spec DPOP-3)', () => {
     const strict = await startTestWallet({ requireDpopNonce: true });
     try {
       const strictAs = await discover(strict.issuer);
-      const browser = new ScriptedBrowser(strict.issuer);
-      const signIn = await browser.open(`${strict.issuer}/signin`);
-      const home = await browser.submit(signIn, 'form[action="/signup"]', {
-        email: 'nonce@example.com',
-        password: 'correct horse battery',
-      });
-      await browser.submit(home, '#add-key', { providerId: 'openai', apiKey: OPENAI_KEY });
+      const browser = await signedInUser('nonce@example.com', strict);
       const { verifier, state, callback } = await authorize(
         browser,
         strictAs,
@@ -814,13 +809,7 @@ describe('DPoP required by policy or by the user (spec DPOP-3)', () => {
     const relaxed = await startTestWallet({ requireDpopForPublicClients: false });
     try {
       const relaxedAs = await discover(relaxed.issuer);
-      const browser = new ScriptedBrowser(relaxed.issuer);
-      const signIn = await browser.open(`${relaxed.issuer}/signin`);
-      const home = await browser.submit(signIn, 'form[action="/signup"]', {
-        email: 'relaxed@example.com',
-        password: 'correct horse battery',
-      });
-      await browser.submit(home, '#add-key', { providerId: 'openai', apiKey: OPENAI_KEY });
+      const browser = await signedInUser('relaxed@example.com', relaxed);
       const { verifier, state, callback } = await authorize(
         browser,
         relaxedAs,
