@@ -12,6 +12,7 @@ import {
 import { migrationProvider } from './migrations.js';
 import { retainedSqlite } from './retained-sqlite.js';
 import type { Database } from './schema.js';
+import { startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
 
 /** Where the wallet keeps its state. */
 export type StoreLocation = { sqlite: string };
@@ -48,6 +49,14 @@ export async function openStore(location: StoreLocation): Promise<Store> {
     dialect: new SqliteDialect({ database: retainedSqlite(connection) }),
   });
   await migrate(database);
+  const checkpointer =
+    location.sqlite === ':memory:'
+      ? undefined
+      : await checkpointInBackground(location.sqlite, connection, database);
+  const close = async () => {
+    await checkpointer?.close();
+    await database.destroy();
+  };
 
   const store: Store = {
     database,
@@ -67,12 +76,8 @@ export async function openStore(location: StoreLocation): Promise<Store> {
         }
       });
     },
-    async close() {
-      await database.destroy();
-    },
-    async [Symbol.asyncDispose]() {
-      await database.destroy();
-    },
+    close,
+    [Symbol.asyncDispose]: close,
   };
   return store;
 }
@@ -81,6 +86,31 @@ export async function openStore(location: StoreLocation): Promise<Store> {
 const BEGIN_IMMEDIATE = CompiledQuery.raw('begin immediate');
 const COMMIT = CompiledQuery.raw('commit');
 const ROLLBACK = CompiledQuery.raw('rollback');
+
+/**
+ * Moves SQLite's WAL checkpoints off the event loop (see wal-checkpointer.ts). Should the worker
+ * fail, the connection checkpoints automatically again, as SQLite does by default.
+ */
+async function checkpointInBackground(
+  path: string,
+  connection: SqliteDatabase.Database,
+  database: Kysely<Database>,
+): Promise<WalCheckpointer | undefined> {
+  const automatic = () => {
+    if (connection.open) connection.exec('PRAGMA wal_autocheckpoint = 1000;');
+  };
+  // The WAL file is reused from its start after each restart; after a burst, cut it back to 64 MB.
+  connection.exec('PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;');
+  try {
+    return await startWalCheckpointer(path, {
+      exclusive: (work) => database.connection().execute(work),
+      fallBack: automatic,
+    });
+  } catch {
+    automatic();
+    return undefined;
+  }
+}
 
 async function migrate(database: Kysely<Database>): Promise<void> {
   const migrator = new Migrator({ db: database, provider: migrationProvider });
