@@ -102,4 +102,37 @@ describe('periodWindow', () => {
       { numRuns: 300 },
     );
   });
+
+  it('names the same day as Intl for instants asked in order, across daylight-saving changes', () => {
+    // In order, as the gateway asks: most answers come from the remembered current day.
+    const walk = (zone: string, from: number, to: number, step: number) => {
+      const oracle = new Intl.DateTimeFormat('en-CA', {
+        timeZone: zone,
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+      });
+      for (let time = from; time < to; time += step) {
+        expect(periodWindow('day', new Date(time), zone).key, `${zone} ${new Date(time).toISOString()}`).toBe(
+          `day:${oracle.format(new Date(time))}`,
+        );
+      }
+    };
+    // Four days around each of 2026's daylight-saving changes in the zones above.
+    const changes = [
+      [2, 6],
+      [2, 27],
+      [3, 3],
+      [8, 4],
+      [8, 25],
+      [9, 2],
+      [9, 24],
+      [9, 31],
+    ];
+    for (const zone of zones)
+      for (const [month = 0, day = 1] of changes)
+        walk(zone, Date.UTC(2026, month, day), Date.UTC(2026, month, day + 4), 20 * 60_000);
+    walk('Pacific/Apia', Date.UTC(2011, 11, 28), Date.UTC(2012, 0, 2), 5 * 60_000);
+    walk('America/Havana', Date.UTC(2026, 2, 7), Date.UTC(2026, 2, 10), 5 * 60_000);
+  });
 });

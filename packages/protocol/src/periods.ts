@@ -70,9 +70,22 @@ function wallClock(instant: number, timeZone: string): number {
 }
 
 function civilDateOf(instant: number, timeZone: string): CivilDate {
+  // Every metered call asks for the date a few times, and Intl is slow (issue 8): remember the
+  // zone's current day as the instants it spans, found once, so later asks are two comparisons.
+  const known = currentDays.get(timeZone);
+  if (known && instant >= known.start && instant < known.end) return known.date;
   const wall = new Date(wallClock(instant, timeZone));
-  return { year: wall.getUTCFullYear(), month: wall.getUTCMonth() + 1, day: wall.getUTCDate() };
+  const date = { year: wall.getUTCFullYear(), month: wall.getUTCMonth() + 1, day: wall.getUTCDate() };
+  const start = startOfCivilDay(date, timeZone);
+  const end = startOfCivilDay(addDays(date, 1), timeZone);
+  if (start <= instant && instant < end) {
+    if (currentDays.size >= MAX_MEMOIZED_WINDOWS) currentDays.clear();
+    currentDays.set(timeZone, { start, end, date: Object.freeze(date) });
+  }
+  return date;
 }
+
+const currentDays = new Map<string, { start: number; end: number; date: Readonly<CivilDate> }>();
 
 const HOUR = 3_600_000;
 
