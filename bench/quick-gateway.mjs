@@ -1,16 +1,19 @@
 #!/usr/bin/env node
 // A quick before/after for gateway changes: Allowance and the simulator directly, JSON calls at
-// concurrency 1 and 50, QUICK_SECONDS (5) each, QUICK_ROUNDS (2) rounds; QUICK_PROFILE=1 starts
-// the wallet with --cpu-prof (bench/results/profiles), QUICK_NODE_ARGS adds node options. Not the published bench: `npm run bench`.
+// concurrency 1 and 50, QUICK_SECONDS (5) each, QUICK_ROUNDS (2) rounds; QUICK_REPLICA=1 measures
+// an `allowance gateway` replica beside the wallet instead of `allowance serve`; QUICK_PROFILE=1
+// starts the measured process with --cpu-prof (bench/results/profiles), QUICK_NODE_ARGS adds node
+// options to it. Not the published bench: `npm run bench`.
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { jsonLoad } from './lib/load.mjs';
 import { peakRss } from './lib/processes.mjs';
 import { median, percentile, round } from './lib/stats.mjs';
-import { connectApp, startSimulator, startWallet, userWithKeys } from './lib/wallet.mjs';
+import { connectApp, startReplica, startSimulator, startWallet, userWithKeys } from './lib/wallet.mjs';
 
 const SECONDS = Number(process.env.QUICK_SECONDS ?? 5);
 const ROUNDS = Number(process.env.QUICK_ROUNDS ?? 2);
+const REPLICA = process.env.QUICK_REPLICA === '1';
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 const MODEL = 'gpt-4.1-mini';
 const BODY = {
@@ -23,14 +26,19 @@ const loadBefore = load();
 
 const sim = await startSimulator();
 await sim.setRules([{ responseTokens: 32 }]);
+const nodeArgs = [
+  ...(process.env.QUICK_PROFILE === '1' ? ['--cpu-prof', '--cpu-prof-dir', here('results/profiles')] : []),
+  // e.g. QUICK_NODE_ARGS="--max-old-space-size=64"
+  ...(process.env.QUICK_NODE_ARGS ? process.env.QUICK_NODE_ARGS.split(' ') : []),
+];
+// Only the measured process gets the profile and node options.
 const wallet = await startWallet({
   gatewayOptions: { anomalyBurstCalls: 1_000_000_000 },
-  nodeArgs: [
-    ...(process.env.QUICK_PROFILE === '1' ? ['--cpu-prof', '--cpu-prof-dir', here('results/profiles')] : []),
-    // e.g. QUICK_NODE_ARGS="--max-old-space-size=64"
-    ...(process.env.QUICK_NODE_ARGS ? process.env.QUICK_NODE_ARGS.split(' ') : []),
-  ],
+  nodeArgs: REPLICA ? [] : nodeArgs,
 });
+// The replica reads the wallet's config file, so it gets the same raised burst limit.
+const replica = REPLICA ? await startReplica(wallet, { nodeArgs }) : undefined;
+const measured = replica ?? wallet;
 const browser = await userWithKeys(wallet, sim, 'quick@example.com');
 const app = await connectApp(wallet, browser, {
   providers: ['openai'],
@@ -50,7 +58,7 @@ const targets = {
     headers: async () => ({ authorization: `Bearer ${sim.apiKey('openai')}` }),
   },
   allowance: {
-    url: `${wallet.gateway}/v1/chat/completions`,
+    url: `${measured.gateway}/v1/chat/completions`,
     headers: async () => ({ authorization: `Bearer ${await app.token()}` }),
   },
 };
@@ -82,7 +90,8 @@ for (let round_ = 0; round_ < ROUNDS; round_ += 1) {
     }
   }
 }
-const rss = peakRss(wallet.process.pid);
+const rss = peakRss(measured.process.pid);
+await replica?.stop();
 await wallet.close();
 await sim.stop();
 const summary = (name) => {
@@ -99,5 +108,5 @@ const summary = (name) => {
 const direct = summary('direct');
 const allowance = summary('allowance');
 process.stdout.write(
-  `${JSON.stringify({ load_before: loadBefore, load_after: load(), direct, allowance, added_c1_p50: round(allowance.c1_p50 - direct.c1_p50), added_c1_p99: round(allowance.c1_p99 - direct.c1_p99), c50_vs_direct: round(allowance.c50_rps / direct.c50_rps, 3), allowance_peak_rss_mb: round((rss ?? 0) / 1024 / 1024, 1) }, null, 2)}\n`,
+  `${JSON.stringify({ measured: REPLICA ? 'replica' : 'serve', load_before: loadBefore, load_after: load(), direct, allowance, added_c1_p50: round(allowance.c1_p50 - direct.c1_p50), added_c1_p99: round(allowance.c1_p99 - direct.c1_p99), c50_vs_direct: round(allowance.c50_rps / direct.c50_rps, 3), allowance_peak_rss_mb: round((rss ?? 0) / 1024 / 1024, 1) }, null, 2)}\n`,
 );

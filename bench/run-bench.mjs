@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // npm run bench: the same load against the same provider simulator through nothing, a bare
-// undici proxy, the Portkey gateway and Allowance's gateway, interleaved and repeated; writes
-// BENCHMARKS.md and bench/results/latest.json. Settings: BENCH_ROUNDS (3), BENCH_SECONDS (3),
-// BENCH_PROFILE=1 to start the wallet with --cpu-prof (profiles in bench/results/profiles).
+// undici proxy, the Portkey gateway, Allowance's gateway in `allowance serve` and an `allowance
+// gateway` replica beside it, interleaved and repeated; writes BENCHMARKS.md and
+// bench/results/latest.json. Settings: BENCH_ROUNDS (3), BENCH_SECONDS (3), BENCH_PROFILE=1 to
+// start the wallet and the replica with --cpu-prof (profiles in bench/results/profiles).
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { jsonLoad, streamLoad } from './lib/load.mjs';
@@ -10,7 +11,7 @@ import { freePort, peakRss, startNode } from './lib/processes.mjs';
 import { progress } from './lib/progress.mjs';
 import { checkTargets, megabytes, writeReport } from './lib/report.mjs';
 import { median, percentile, round } from './lib/stats.mjs';
-import { connectApp, startSimulator, startWallet, userWithKeys } from './lib/wallet.mjs';
+import { connectApp, startReplica, startSimulator, startWallet, userWithKeys } from './lib/wallet.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -28,7 +29,7 @@ const STREAM_RULES = [{ tokensPerSecond: 2000, responseTokens: 32 }];
 const JSON_RULES = [{ responseTokens: 32 }];
 const loadBefore = loadavg().map((value) => round(value, 2));
 
-progress('starting the provider simulator, the bare proxy, Portkey and the wallet');
+progress('starting the provider simulator, the bare proxy, Portkey, the wallet and its replica');
 const sim = await startSimulator();
 const barePort = await freePort();
 const bare = await startNode([here('bare-proxy.mjs'), '--port', String(barePort), '--upstream', sim.url], {
@@ -40,11 +41,14 @@ const portkey = await startNode([PORTKEY_BIN, '--headless', `--port=${portkeyPor
   ready: 'Ready for connections',
   name: 'Portkey',
 });
+const nodeArgs = PROFILE ? ['--cpu-prof', '--cpu-prof-dir', here('results/profiles')] : [];
 const wallet = await startWallet({
   // A benchmark is exactly the burst the anomaly detector suspends a grant for.
   gatewayOptions: { anomalyBurstCalls: 1_000_000_000 },
-  nodeArgs: PROFILE ? ['--cpu-prof', '--cpu-prof-dir', here('results/profiles')] : [],
+  nodeArgs,
 });
+// Reads the wallet's config file, so it gets the same raised burst limit.
+const replica = await startReplica(wallet, { nodeArgs });
 const browser = await userWithKeys(wallet, sim, 'bench@example.com');
 const app = await connectApp(wallet, browser, {
   providers: ['openai'],
@@ -73,6 +77,11 @@ const TARGETS = {
   },
   allowance: {
     url: `${wallet.gateway}/v1/chat/completions`,
+    headers: async () => ({ authorization: `Bearer ${await app.token()}` }),
+  },
+  // The same grant and token as `allowance`: the replica shares the wallet's data and audience.
+  replica: {
+    url: `${replica.gateway}/v1/chat/completions`,
     headers: async () => ({ authorization: `Bearer ${await app.token()}` }),
   },
 };
@@ -150,7 +159,13 @@ const summarize = (name) => {
   };
 };
 const raw = Object.fromEntries(names.map((name) => [name, summarize(name)]));
-const pids = { direct: sim.pid, bare: bare.pid, portkey: portkey.pid, allowance: wallet.process.pid };
+const pids = {
+  direct: sim.pid,
+  bare: bare.pid,
+  portkey: portkey.pid,
+  allowance: wallet.process.pid,
+  replica: replica.process.pid,
+};
 const targets = {};
 for (const name of names) {
   const t = raw[name];
@@ -182,6 +197,8 @@ for (const name of names) {
   };
 }
 
+// The replica first: it is the wallet's client (JWKS) and shares its database.
+await replica.stop();
 await Promise.all([wallet.close(), portkey.stop(), bare.stop()]);
 await sim.stop();
 
@@ -208,8 +225,10 @@ writeReport({
   jsonPath: here('results/latest.json'),
 });
 progress.done();
+const verdict = (met) => (met ? 'met ' : 'MISS');
+process.stdout.write('serve / replica\n');
 for (const check of checks)
   process.stdout.write(
-    `${check.met ? 'met ' : 'MISS'}  ${check.name}: ${check.value} (goal ${check.target})\n`,
+    `${verdict(check.met)} / ${verdict(check.replica.met)}  ${check.name}: ${check.value} / ${check.replica.value} (goal ${check.target})\n`,
   );
 process.stdout.write('Wrote BENCHMARKS.md and bench/results/latest.json\n');

@@ -89,6 +89,7 @@ export async function startWallet({
     issuer,
     gateway: `${issuer}/gateway`,
     dataDirectory: directory,
+    configPath,
     sqlite: join(directory, 'allowance.sqlite'),
     /** Starts it again (after `process.stop()`) on the same port and data directory. */
     async start() {
@@ -107,6 +108,42 @@ export async function startWallet({
     },
   };
   return wallet;
+}
+
+/**
+ * `allowance gateway`, a gateway replica, as a child process on its own port beside a running
+ * `startWallet` wallet: same data directory (so the same grants, ledger and master key), same
+ * config file (so the same `gatewayOptions`), and the wallet's issuer and gateway URL, so a
+ * token `connectApp` got from the wallet has the audience the replica expects. The replica
+ * verifies tokens against the issuer's JWKS, fetched over HTTP from the wallet process, which
+ * must keep running. The gateway serves under its resource's path, so the replica's base URL is
+ * its own origin plus that path (`/gateway`), not the resource URL itself.
+ */
+export async function startReplica(wallet, { logLevel = 'warn', nodeArgs = [] } = {}) {
+  const port = await freePort();
+  const process = await startNode(
+    [
+      ...nodeArgs,
+      CLI_BIN,
+      'gateway',
+      '--port',
+      String(port),
+      '--data',
+      wallet.dataDirectory,
+      '--issuer',
+      wallet.issuer,
+      '--gateway',
+      wallet.gateway,
+      '--config',
+      wallet.configPath,
+    ],
+    { ready: 'Allowance gateway replica on', env: { LOG_LEVEL: logLevel }, name: 'gateway replica' },
+  );
+  return {
+    process,
+    gateway: `http://127.0.0.1:${port}${new URL(wallet.gateway).pathname}`,
+    stop: (signal) => process.stop(signal),
+  };
 }
 
 /** Signs a user up and stores the simulator's keys as their OpenAI, Anthropic and DeepSeek keys. */
