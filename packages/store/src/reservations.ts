@@ -158,7 +158,8 @@ export interface SettledCounter {
  */
 export async function settle(store: Store, request: SettlementRequest): Promise<Settled | undefined> {
   return store.writeTransaction(async (transaction) => {
-    const reservation = (await findReservation(transaction, { id: request.reservationId })).rows[0];
+    // Taken and read in one statement (DELETE … RETURNING, SQLite 3.35 and PostgreSQL alike).
+    const reservation = (await takeReservation(transaction, { id: request.reservationId })).rows[0];
     if (!reservation) return undefined;
     const billedMicros = Math.min(request.moneyMicros, Number(reservation.money_micros));
     const billedTokens = Math.min(request.tokens, Number(reservation.tokens));
@@ -187,7 +188,6 @@ export async function settle(store: Store, request: SettlementRequest): Promise<
         });
       }
     }
-    await deleteReservation(transaction, { id: reservation.id });
     await insertLedgerRow(transaction, {
       ...request.ledger,
       id: reservation.id,
@@ -272,8 +272,8 @@ const insertReservation = preparedQuery<ReservationsTable, never>((database, slo
   }),
 );
 
-const findReservation = preparedQuery<{ id: string }, ReservationsTable>((database, slot) =>
-  database.selectFrom('reservations').selectAll().where('id', '=', slot('id')),
+const takeReservation = preparedQuery<{ id: string }, ReservationsTable>((database, slot) =>
+  database.deleteFrom('reservations').where('id', '=', slot('id')).returningAll(),
 );
 
 const releaseCounter = preparedQuery<
@@ -290,10 +290,6 @@ const releaseCounter = preparedQuery<
     .where('kind', '=', slot('kind'))
     .where('period_key', '=', slot('periodKey'))
     .returning(['cap', 'spent', 'reserved']),
-);
-
-const deleteReservation = preparedQuery<{ id: string }, never>((database, slot) =>
-  database.deleteFrom('reservations').where('id', '=', slot('id')),
 );
 
 const insertLedgerRow = preparedQuery<LedgerTable, never>((database, slot) =>
