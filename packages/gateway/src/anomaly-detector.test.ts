@@ -13,6 +13,7 @@ const details = approvedAiAllowanceSchema.parse({
   expires_at: '2030-01-01T00:00:00Z',
 });
 const NOW = 1_800_000_000_000;
+const WALLET = { currency: 'USD', timeZone: 'UTC' };
 
 async function spend(micros: number, at: number) {
   await store.database
@@ -64,22 +65,74 @@ describe('AnomalyDetector', () => {
     await spend(60_000, NOW - 30_000);
     await spend(39_999, NOW - 10_000);
     await spend(500_000, NOW - 120_000);
-    expect(await detector.check(grant, NOW, 'USD')).toBeUndefined();
+    expect(await detector.check(grant, NOW, WALLET)).toBeUndefined();
     await spend(1, NOW - 5_000);
-    expect(await detector.check(grant, NOW, 'USD')).toBe(
+    expect(await detector.check(grant, NOW, WALLET)).toBe(
       "0.10 USD spent in 60 seconds, a whole day's budget (0.10 USD)",
     );
-    expect(await detector.check({ ...grant, updatedAt: NOW - 20_000 }, NOW, 'USD')).toBeUndefined();
+    expect(await detector.check({ ...grant, updatedAt: NOW - 20_000 }, NOW, WALLET)).toBeUndefined();
   });
 
   it('flags bursts per grant, and forgets them when the user changes the grant', async () => {
     const detector = new AnomalyDetector(store, policy);
     const grant = { id: 'grant-2', details: { ...details, budget: undefined }, updatedAt: 0 };
     for (let call = 0; call < 3; call += 1)
-      expect(await detector.check(grant, NOW + call, 'USD')).toBeUndefined();
-    expect(await detector.check(grant, NOW + 3, 'USD')).toBe('4 calls in 10 seconds, above the 3 allowed');
-    expect(await detector.check({ ...grant, id: 'grant-3' }, NOW + 4, 'USD')).toBeUndefined();
-    expect(await detector.check({ ...grant, updatedAt: NOW + 5 }, NOW + 6, 'USD')).toBeUndefined();
-    expect(await detector.check(grant, NOW + 20_000, 'USD')).toBeUndefined();
+      expect(await detector.check(grant, NOW + call, WALLET)).toBeUndefined();
+    expect(await detector.check(grant, NOW + 3, WALLET)).toBe('4 calls in 10 seconds, above the 3 allowed');
+    expect(await detector.check({ ...grant, id: 'grant-3' }, NOW + 4, WALLET)).toBeUndefined();
+    expect(await detector.check({ ...grant, updatedAt: NOW + 5 }, NOW + 6, WALLET)).toBeUndefined();
+    expect(await detector.check(grant, NOW + 20_000, WALLET)).toBeUndefined();
+  });
+
+  it('counts a sliding window, however long the grant keeps calling', async () => {
+    const detector = new AnomalyDetector(store, policy);
+    const grant = { id: 'grant-4', details: { ...details, budget: undefined }, updatedAt: 0 };
+    // A call every 4 s never puts more than 3 in a 10 s window, over thousands of calls.
+    for (let call = 0; call < 3_000; call += 1)
+      expect(await detector.check(grant, NOW + call * 4_000, WALLET)).toBeUndefined();
+    // Then, after a pause, four within a second are a burst, and ten quiet seconds end it.
+    const later = NOW + 3_000 * 4_000 + 10_000;
+    for (let call = 0; call < 3; call += 1) await detector.check(grant, later + call, WALLET);
+    expect(await detector.check(grant, later + 3, WALLET)).toBe('4 calls in 10 seconds, above the 3 allowed');
+    expect(await detector.check(grant, later + 20_000, WALLET)).toBeUndefined();
+  });
+
+  it('bounds the window by the period it started in as well as the current one', async () => {
+    const detector = new AnomalyDetector(store, policy);
+    const daily = {
+      ...details,
+      budget: { currency: 'USD', limits: [{ amount: '0.10', period: 'day' as const }] },
+    };
+    const grant = { id: 'grant-1', details: daily, updatedAt: 0 };
+    // Ten seconds after midnight UTC: the last minute began yesterday, when the whole day's
+    // budget went in one call. Today's total alone would say nothing happened.
+    const midnight = Date.UTC(2027, 0, 15);
+    await spend(100_000, midnight - 20_000);
+    await store.database
+      .insertInto('usage_counters')
+      .values([
+        {
+          subject: 'grant-1',
+          kind: 'money',
+          period_key: 'day:2027-01-14',
+          cap: 100_000,
+          spent: 100_000,
+          reserved: 0,
+        },
+        {
+          subject: 'grant-1',
+          kind: 'money',
+          period_key: 'day:2027-01-15',
+          cap: 100_000,
+          spent: 0,
+          reserved: 0,
+        },
+      ])
+      .execute();
+    expect(await detector.check(grant, midnight + 10_000, WALLET)).toBe(
+      "0.10 USD spent in 60 seconds, a whole day's budget (0.10 USD)",
+    );
+    // A minute later the window holds only today, whose total says nothing was spent.
+    expect(await detector.check(grant, midnight + 90_000, WALLET)).toBeUndefined();
   });
 });

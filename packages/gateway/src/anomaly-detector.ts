@@ -1,4 +1,4 @@
-import { type ApprovedAiAllowance, formatMoney, parseMoney } from '@allowance/protocol';
+import { type ApprovedAiAllowance, formatMoney, parseMoney, periodWindow } from '@allowance/protocol';
 import { preparedQuery, type Store } from '@allowance/store';
 import { sql } from 'kysely';
 
@@ -28,15 +28,29 @@ function dailyBudget(details: ApprovedAiAllowance): number | undefined {
   return perDay.length > 0 ? Math.min(...perDay) : undefined;
 }
 
-// Read on every call (issue 8): built once.
-const moneyCounters = preparedQuery<{ subject: string }, { period_key: string; spent: number }>(
+// Read on every call (issue 8): built once. A window no longer than a day meets at most two
+// periods of each kind, so at most ten keys: the current and the earliest period of each.
+const KEY_SLOTS = 10;
+type KeySlots = Record<`key${number}`, string>;
+const moneyCounters = preparedQuery<{ subject: string } & KeySlots, { period_key: string; spent: number }>(
   (database, slot) =>
     database
       .selectFrom('usage_counters')
       .select(['period_key', 'spent'])
       .where('subject', '=', slot('subject'))
-      .where('kind', '=', 'money'),
+      .where('kind', '=', 'money')
+      .where(
+        'period_key',
+        'in',
+        Array.from({ length: KEY_SLOTS }, (_, index) => slot(`key${index}`)),
+      ),
 );
+
+/** The calls of one grant within the burst window, oldest first, from `head` on. */
+interface CallTimes {
+  times: number[];
+  head: number;
+}
 
 /**
  * Per-grant burst and spend-velocity rules (issue 6, spec SEC anomaly suspension). Returns why a
@@ -44,7 +58,7 @@ const moneyCounters = preparedQuery<{ subject: string }, { period_key: string; s
  * spend is read from the ledger's (grant, time) index.
  */
 export class AnomalyDetector {
-  readonly #calls = new Map<string, number[]>();
+  readonly #calls = new Map<string, CallTimes>();
 
   constructor(
     private readonly store: Store,
@@ -58,20 +72,16 @@ export class AnomalyDetector {
   async check(
     grant: { id: string; details: ApprovedAiAllowance; updatedAt: number },
     now: number,
-    currency: string,
+    wallet: { currency: string; timeZone: string },
   ): Promise<string | undefined> {
-    const since = Math.max(now - this.policy.burstWindowSeconds * 1000, grant.updatedAt);
-    const recent = (this.#calls.get(grant.id) ?? []).filter((time) => time > since);
-    recent.push(now);
-    this.#calls.set(grant.id, recent);
-    if (this.#calls.size > 100_000) this.#calls.clear();
-    if (recent.length > this.policy.burstCalls) {
-      return `${recent.length} calls in ${this.policy.burstWindowSeconds} seconds, above the ${this.policy.burstCalls} allowed`;
+    const calls = this.#recentCalls(grant, now);
+    if (calls > this.policy.burstCalls) {
+      return `${calls} calls in ${this.policy.burstWindowSeconds} seconds, above the ${this.policy.burstCalls} allowed`;
     }
     const perDay = dailyBudget(grant.details);
     if (perDay === undefined || perDay === 0) return undefined;
     const window = this.policy.spendWindowSeconds;
-    if ((await this.spendBound(grant)) < perDay) return undefined;
+    if ((await this.spendBound(grant, now, wallet.timeZone)) < perDay) return undefined;
     const row = await this.store.database
       .selectFrom('ledger')
       .select(sql<number>`coalesce(sum(cost_micros), 0)`.as('spent'))
@@ -80,30 +90,72 @@ export class AnomalyDetector {
       .executeTakeFirst();
     const spent = Number(row?.spent ?? 0);
     if (spent >= perDay) {
+      const { currency } = wallet;
       return `${formatMoney(spent)} ${currency} spent in ${window} seconds, a whole day's budget (${formatMoney(perDay)} ${currency})`;
     }
     return undefined;
   }
 
   /**
+   * Records this call and returns how many calls the grant made within the burst window. The
+   * calls leave from the front as they age, so a call costs the same however many the window
+   * holds (issue 8: filtering the whole window on every call grew with the load).
+   */
+  #recentCalls(grant: { id: string; updatedAt: number }, now: number): number {
+    const since = Math.max(now - this.policy.burstWindowSeconds * 1000, grant.updatedAt);
+    let window = this.#calls.get(grant.id);
+    if (!window) {
+      if (this.#calls.size >= 100_000) this.#calls.clear();
+      window = { times: [], head: 0 };
+      this.#calls.set(grant.id, window);
+    }
+    const { times } = window;
+    while (window.head < times.length && (times[window.head] ?? 0) <= since) window.head += 1;
+    if (window.head >= 1024 && window.head * 2 >= times.length) {
+      window.times = times.slice(window.head);
+      window.head = 0;
+    }
+    window.times.push(now);
+    return window.times.length - window.head;
+  }
+
+  /**
    * An upper bound of what the grant spent within the spend window, from its per-period totals:
    * a few counter rows instead of a sum over every ledger row of the last minute, which grows
    * with the load (issue 8: 1.6 ms a call at 20 000 rows). A window no longer than a day meets at
-   * most two periods of any limit, the latest two keys of that period kind; every call since the
-   * user's last change was counted under each of the grant's current limits, so each kind bounds
-   * the window and the smallest bound is used. Infinity when there is no total to go by.
+   * most two periods of any limit: the current one and the one the window starts in. Every call
+   * since the user's last change was counted under each of the grant's current limits, so each
+   * kind bounds the window and the smallest bound is used. Infinity when there is no total to go by.
    */
-  private async spendBound(grant: { id: string; details: ApprovedAiAllowance }): Promise<number> {
+  private async spendBound(
+    grant: { id: string; details: ApprovedAiAllowance },
+    now: number,
+    timeZone: string,
+  ): Promise<number> {
     const periods = [...new Set((grant.details.budget?.limits ?? []).map((limit) => limit.period))];
     if (this.policy.spendWindowSeconds > 86_400 || periods.length === 0) return Number.POSITIVE_INFINITY;
-    const { rows } = await moneyCounters(this.store.database, { subject: grant.id });
+    const start = new Date(now - this.policy.spendWindowSeconds * 1000);
+    const keysOf = periods.map((period) => [
+      ...new Set([
+        periodWindow(period, new Date(now), timeZone).key,
+        periodWindow(period, start, timeZone).key,
+      ]),
+    ]);
+    const slots: KeySlots = {};
+    keysOf.flat().forEach((key, index) => {
+      slots[`key${index}`] = key;
+    });
+    // Unused slots name no period (a key is never empty).
+    for (let index = keysOf.flat().length; index < KEY_SLOTS; index += 1) slots[`key${index}`] = '';
+    const { rows } = await moneyCounters(this.store.database, { subject: grant.id, ...slots });
+    const spentIn = new Map(rows.map((row) => [row.period_key, Number(row.spent)]));
     let bound = Number.POSITIVE_INFINITY;
-    for (const period of periods) {
-      const keys = rows
-        .filter((row) => row.period_key === period || row.period_key.startsWith(`${period}:`))
-        .sort((a, b) => (a.period_key < b.period_key ? 1 : -1));
-      if (keys.length === 0) continue;
-      bound = Math.min(bound, Number(keys[0]?.spent ?? 0) + Number(keys[1]?.spent ?? 0));
+    for (const keys of keysOf) {
+      if (!keys.some((key) => spentIn.has(key))) continue;
+      bound = Math.min(
+        bound,
+        keys.reduce((sum, key) => sum + (spentIn.get(key) ?? 0), 0),
+      );
     }
     return bound;
   }

@@ -264,7 +264,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
     // A leaked token draining the wallet looks like a burst or a day's budget in a minute: the
     // grant is suspended, with the reason, until the user resumes or revokes it.
-    const anomaly = await anomalies.check(context.grant, now(), context.wallet.currency);
+    const anomaly = await anomalies.check(context.grant, now(), context.wallet);
     if (anomaly) {
       await changeGrantStatus(store, {
         grantId: context.grant.id,
