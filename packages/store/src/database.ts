@@ -71,7 +71,9 @@ export async function openStore(location: StoreLocation): Promise<Store> {
           await session.executeQuery(COMMIT);
           return result;
         } catch (error) {
-          await session.executeQuery(ROLLBACK);
+          // SQLite may have rolled back already (a full disk, say): then a ROLLBACK would fail
+          // and hide the error that matters.
+          if (connection.inTransaction) await session.executeQuery(ROLLBACK);
           throw error;
         }
       });

@@ -45,6 +45,46 @@ describe('preparedQuery', () => {
     expect(row?.status_reason).toBe('because');
   });
 
+  it('never reads inside a transaction another caller holds open, and waits for its commit', async () => {
+    const gate = () => {
+      let open = () => {};
+      const promise = new Promise<void>((resolve) => {
+        open = resolve;
+      });
+      return { promise, resolve: () => open() };
+    };
+    const gates = [gate(), gate()] as const;
+    const suspend = (database: typeof store.database) =>
+      database.updateTable('grants').set({ status: 'suspended' }).where('id', '=', 'grant-1').execute();
+    // The store's own write transaction, and one of Kysely's, each paused between statements.
+    const writing = store.writeTransaction(async (transaction) => {
+      await suspend(transaction);
+      await gates[0].promise;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    const reading = status(store.database, { id: 'grant-1' });
+    let read = false;
+    void reading.then(() => {
+      read = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(read).toBe(false);
+    gates[0].resolve();
+    await writing;
+    expect((await reading).rows).toEqual([{ status: 'suspended' }]);
+
+    const kysely = store.database.transaction().execute(async (transaction) => {
+      await transaction.updateTable('grants').set({ status: 'active' }).where('id', '=', 'grant-1').execute();
+      await gates[1].promise;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    const again = status(store.database, { id: 'grant-1' });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    gates[1].resolve();
+    await kysely;
+    expect((await again).rows).toEqual([{ status: 'active' }]);
+  });
+
   it('binds a slot used twice, in order', async () => {
     const either = preparedQuery<{ first: string; second: string }, { id: string }>((database, slot) =>
       database
