@@ -11,7 +11,7 @@ import {
 import {
   changeGrantStatus,
   createSealer,
-  openCredential,
+  openSealedCredential,
   purgeExpiredConfirmations,
   recoverStaleReservations,
   type Store,
@@ -366,12 +366,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         `The grant does not allow model "${resolved.target.model}".`,
       );
     }
-    const credential = await openCredential(store, sealer, context.grant.accountId, resolved.target.provider);
-    if (!credential)
+    const sealed = context.credentials.get(resolved.target.provider);
+    if (!sealed)
       throw new GatewayError(
         'provider_unavailable',
         `The wallet has no key for "${resolved.target.provider}".`,
       );
+    const credential = openSealedCredential(sealer, context.grant.accountId, sealed);
     const result = await upstream.call({
       endpoint: 'messages.count_tokens',
       target: {

@@ -1,12 +1,11 @@
 import type { AccessTokenClaims } from '@allowance/protocol';
 import {
   type ConfiguredProvider,
-  configuredProviders,
-  findGrant,
+  findGrantWithWallet,
   type GrantRecord,
+  type SealedCredential,
   type Store,
   type WalletSettings,
-  walletSettings,
 } from '@allowance/store';
 import { GatewayError } from './gateway-error.js';
 
@@ -15,6 +14,8 @@ export interface GrantContext {
   grant: GrantRecord;
   wallet: WalletSettings;
   providers: ConfiguredProvider[];
+  /** The providers' keys as stored (sealed), read with the grant; opened only to forward. */
+  credentials: ReadonlyMap<string, SealedCredential>;
 }
 
 /**
@@ -29,8 +30,10 @@ export async function loadGrant(
   /** `GET /v1/allowance` answers for a suspended grant too, with its status (spec REV-5). */
   options: { allowSuspended?: boolean } = {},
 ): Promise<GrantContext> {
-  const grant = await findGrant(store, claims.grant_id);
-  if (!grant || grant.clientId !== claims.client_id) {
+  // The grant, the wallet and its keys in one read (issue 8).
+  const found = await findGrantWithWallet(store, claims.grant_id);
+  const grant = found?.grant;
+  if (!found || !grant || grant.clientId !== claims.client_id) {
     throw new GatewayError('invalid_token', 'The access token names no grant of this wallet.', {
       challengeError: 'invalid_token',
     });
@@ -59,13 +62,10 @@ export async function loadGrant(
       `The user suspended this allowance${grant.statusReason ? `: ${grant.statusReason}` : ''}.`,
     );
   }
-  const [wallet, providers] = await Promise.all([
-    walletSettings(store, grant.accountId),
-    configuredProviders(store, grant.accountId),
-  ]);
+  const { wallet, providers, credentials } = found;
   if (!wallet)
     throw new GatewayError('invalid_token', 'The access token names no wallet.', {
       challengeError: 'invalid_token',
     });
-  return { grant, wallet, providers };
+  return { grant, wallet, providers, credentials };
 }

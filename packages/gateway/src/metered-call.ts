@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { type ApiFamily, formatMoney, gatewayErrorBody, type Usage } from '@allowance/protocol';
-import { type LedgerTable, openCredential, type Sealer, type Store } from '@allowance/store';
+import { type LedgerTable, openSealedCredential, type Sealer, type Store } from '@allowance/store';
 import { confirmCall } from './check-confirmation.js';
 import { GatewayError } from './gateway-error.js';
 import type { GrantContext } from './load-grant.js';
@@ -73,17 +73,12 @@ export async function meteredCall(
     : undefined;
   const worst = { moneyMicros: plan.worstCaseMicros, tokens: plan.inputTokens + plan.maxOutputTokens };
   const holds = holdsFor(grant, wallet, worst, new Date(startedAt));
-  let credential: NonNullable<Awaited<ReturnType<typeof openCredential>>>;
+  let credential: ReturnType<typeof openSealedCredential>;
   try {
-    const opened = await openCredential(
-      dependencies.store,
-      dependencies.sealer,
-      grant.accountId,
-      plan.target.provider,
-    );
-    if (!opened)
+    const sealed = context.credentials.get(plan.target.provider);
+    if (!sealed)
       throw new GatewayError('provider_unavailable', `The wallet has no key for "${plan.target.provider}".`);
-    credential = opened;
+    credential = openSealedCredential(dependencies.sealer, grant.accountId, sealed);
     await reserveBudget(
       dependencies.store,
       {

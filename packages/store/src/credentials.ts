@@ -34,11 +34,27 @@ export async function openCredential(
   providerId: string,
 ): Promise<{ apiKey: string; baseUrl: string; api: 'openai' | 'anthropic' } | undefined> {
   const row = (await credentialOf(store.database, { accountId, providerId })).rows[0];
-  if (!row) return undefined;
+  return row && openSealedCredential(sealer, accountId, { ...row, providerId });
+}
+
+/** A provider's key as stored: sealed, with where it is used. */
+export interface SealedCredential {
+  providerId: string;
+  sealed_key: string;
+  base_url: string;
+  api: 'openai' | 'anthropic';
+}
+
+/** Opens a key already read from the database (see {@link openCredential}). */
+export function openSealedCredential(
+  sealer: Sealer,
+  accountId: string,
+  credential: SealedCredential,
+): { apiKey: string; baseUrl: string; api: 'openai' | 'anthropic' } {
   return {
-    apiKey: unsealed(sealer, row.sealed_key, credentialSealContext(accountId, providerId)),
-    baseUrl: row.base_url,
-    api: row.api,
+    apiKey: unsealed(sealer, credential.sealed_key, credentialSealContext(accountId, credential.providerId)),
+    baseUrl: credential.base_url,
+    api: credential.api,
   };
 }
 

@@ -22,7 +22,8 @@ export interface GrantRecord {
   expiresAt: number;
 }
 
-type Row = {
+/** A grant's row as stored. */
+export type GrantRow = {
   id: string;
   account_id: string;
   client_id: string;
@@ -37,7 +38,8 @@ type Row = {
   expires_at: number;
 };
 
-const toRecord = (row: Row): GrantRecord => ({
+/** A stored row as the record callers see. */
+export const toRecord = (row: GrantRow): GrantRecord => ({
   id: row.id,
   accountId: row.account_id,
   clientId: row.client_id,
@@ -52,7 +54,8 @@ const toRecord = (row: Row): GrantRecord => ({
   expiresAt: Number(row.expires_at),
 });
 
-const columns = [
+/** The columns {@link toRecord} reads. */
+export const columns = [
   'id',
   'account_id',
   'client_id',
@@ -113,7 +116,7 @@ export async function findGrant(store: Store, id: string): Promise<GrantRecord |
 }
 
 // The gateway reads the grant on every call, uncached (spec REV-6): built once (issue 8).
-const grantById = preparedQuery<{ id: string }, Row>((database, slot) =>
+const grantById = preparedQuery<{ id: string }, GrantRow>((database, slot) =>
   database.selectFrom('grants').select(columns).where('id', '=', slot('id')),
 );
 

@@ -22,6 +22,8 @@ export {
   configuredProviders,
   credentialSealContext,
   openCredential,
+  openSealedCredential,
+  type SealedCredential,
 } from './credentials.js';
 export {
   changeGrantStatus,
@@ -39,6 +41,7 @@ export {
 } from './dashboard-queries.js';
 export { type Executor, openStore, type Store, type StoreLocation } from './database.js';
 export { rememberDpopProof, sweepDpopProofs } from './dpop-proofs.js';
+export { findGrantWithWallet, type GrantWithWallet } from './grant-context.js';
 export {
   createGrant,
   findGrant,

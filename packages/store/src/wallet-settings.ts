@@ -15,7 +15,16 @@ export interface WalletSettings {
 /** The account's settings; the shipped prices overlaid with the user's own, model by model. */
 export async function walletSettings(store: Store, accountId: string): Promise<WalletSettings | undefined> {
   const row = (await walletRow(store.database, { accountId })).rows[0];
-  if (!row) return undefined;
+  return row && walletFromRow(row);
+}
+
+/** A wallet's settings from its stored row. */
+export function walletFromRow(
+  row: Pick<
+    WalletsTable,
+    'currency' | 'time_zone' | 'price_overrides' | 'exchange_rates' | 'monthly_cap_micros'
+  >,
+): WalletSettings {
   return {
     currency: row.currency,
     timeZone: row.time_zone,

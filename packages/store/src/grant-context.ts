@@ -1,0 +1,79 @@
+import type { ConfiguredProvider, SealedCredential } from './credentials.js';
+import type { Store } from './database.js';
+import { columns, type GrantRecord, type GrantRow, toRecord } from './grants.js';
+import { preparedQuery } from './prepared-query.js';
+import type { WalletsTable } from './schema.js';
+import { type WalletSettings, walletFromRow } from './wallet-settings.js';
+
+/** A grant with its account's wallet settings and provider keys, as the gateway needs them. */
+export interface GrantWithWallet {
+  grant: GrantRecord;
+  /** Undefined when the account has no wallet row. */
+  wallet: WalletSettings | undefined;
+  providers: ConfiguredProvider[];
+  /** The providers' keys, still sealed: open one with `openSealedCredential` at the forward step. */
+  credentials: ReadonlyMap<string, SealedCredential>;
+}
+
+type WalletColumns = Pick<
+  WalletsTable,
+  'currency' | 'time_zone' | 'price_overrides' | 'exchange_rates' | 'monthly_cap_micros'
+>;
+type JoinedRow = GrantRow & { [Column in keyof WalletColumns]: WalletColumns[Column] | null } & {
+  provider_id: string | null;
+  api: 'openai' | 'anthropic' | null;
+  base_url: string | null;
+  sealed_key: string | null;
+};
+
+// The gateway's first read of every call (issue 8): one statement and one read snapshot instead
+// of four (the grant, the wallet, its providers, then the chosen provider's key), one row per key.
+const grantWithWallet = preparedQuery<{ id: string }, JoinedRow>((database, slot) =>
+  database
+    .selectFrom('grants')
+    .leftJoin('wallets', 'wallets.account_id', 'grants.account_id')
+    .leftJoin('provider_credentials', 'provider_credentials.account_id', 'grants.account_id')
+    .select(columns.map((column) => `grants.${column}` as const))
+    .select([
+      'wallets.currency',
+      'wallets.time_zone',
+      'wallets.price_overrides',
+      'wallets.exchange_rates',
+      'wallets.monthly_cap_micros',
+      'provider_credentials.provider_id',
+      'provider_credentials.api',
+      'provider_credentials.base_url',
+      'provider_credentials.sealed_key',
+    ])
+    .where('grants.id', '=', slot('id'))
+    .orderBy('provider_credentials.provider_id'),
+);
+
+/** The grant with its wallet and provider keys, read together; undefined for an unknown grant. */
+export async function findGrantWithWallet(
+  store: Store,
+  grantId: string,
+): Promise<GrantWithWallet | undefined> {
+  const { rows } = await grantWithWallet(store.database, { id: grantId });
+  const first = rows[0];
+  if (!first) return undefined;
+  const providers: ConfiguredProvider[] = [];
+  const credentials = new Map<string, SealedCredential>();
+  for (const row of rows) {
+    if (row.provider_id === null || row.api === null || row.base_url === null || row.sealed_key === null)
+      continue;
+    providers.push({ providerId: row.provider_id, api: row.api, baseUrl: row.base_url });
+    credentials.set(row.provider_id, {
+      providerId: row.provider_id,
+      sealed_key: row.sealed_key,
+      base_url: row.base_url,
+      api: row.api,
+    });
+  }
+  const { currency, time_zone, price_overrides, exchange_rates, monthly_cap_micros } = first;
+  const wallet =
+    currency === null || time_zone === null || price_overrides === null || exchange_rates === null
+      ? undefined
+      : walletFromRow({ currency, time_zone, price_overrides, exchange_rates, monthly_cap_micros });
+  return { grant: toRecord(first), wallet, providers, credentials };
+}
