@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { configuredProviders, credentialSealContext, openCredential } from './credentials.js';
+import { credentialSealContext, openSealedCredential } from './credentials.js';
+import { findGrantWithWallet } from './grant-context.js';
 import { createSealer, generateMasterKey } from './sealing.js';
-import { temporaryStore } from './test-support.js';
+import { insertGrant, temporaryStore } from './test-support.js';
 import { walletSettings } from './wallet-settings.js';
 
 type TestStore = Awaited<ReturnType<typeof temporaryStore>>;
@@ -39,30 +40,28 @@ afterEach(async () => {
   await store.close();
 });
 
-describe('openCredential', () => {
+describe('openSealedCredential', () => {
+  /** The account's OpenAI key as the gateway opens it: read with the grant, opened to forward. */
+  const opened = async (by = sealer) => {
+    const sealed = (await findGrantWithWallet(store, 'grant-1'))?.credentials.get('openai');
+    return sealed && openSealedCredential(by, 'account-1', sealed).apiKey;
+  };
+
   it('opens the key stored now: a replaced key reaches the very next call', async () => {
+    await insertGrant(store, 'grant-1');
     await storeKey('sk-first-1111', 1);
-    expect((await openCredential(store, sealer, 'account-1', 'openai'))?.apiKey).toBe('sk-first-1111');
-    expect((await openCredential(store, sealer, 'account-1', 'openai'))?.apiKey).toBe('sk-first-1111');
+    expect(await opened()).toBe('sk-first-1111');
+    expect(await opened()).toBe('sk-first-1111');
     await storeKey('sk-second-2222', 2);
-    expect((await openCredential(store, sealer, 'account-1', 'openai'))?.apiKey).toBe('sk-second-2222');
+    expect(await opened()).toBe('sk-second-2222');
     await store.database.deleteFrom('provider_credentials').execute();
-    expect(await openCredential(store, sealer, 'account-1', 'openai')).toBeUndefined();
+    expect(await opened()).toBeUndefined();
   });
 
-  it('does not open a key for another account or with another master key', async () => {
+  it('does not open with another master key', async () => {
+    await insertGrant(store, 'grant-1');
     await storeKey('sk-first-1111', 1);
-    expect(await openCredential(store, sealer, 'account-2', 'openai')).toBeUndefined();
-    await expect(
-      openCredential(store, createSealer(generateMasterKey()), 'account-1', 'openai'),
-    ).rejects.toThrow();
-  });
-
-  it('lists the configured providers without keys', async () => {
-    await storeKey('sk-first-1111', 1);
-    expect(await configuredProviders(store, 'account-1')).toEqual([
-      { providerId: 'openai', api: 'openai', baseUrl: 'http://127.0.0.1:1/v1' },
-    ]);
+    await expect(opened(createSealer(generateMasterKey()))).rejects.toThrow();
   });
 });
 

@@ -1,5 +1,3 @@
-import type { Store } from './database.js';
-import { preparedQuery } from './prepared-query.js';
 import type { Sealer } from './sealing.js';
 
 /**
@@ -17,26 +15,6 @@ export interface ConfiguredProvider {
   baseUrl: string;
 }
 
-/** The providers an account has keys for. */
-export async function configuredProviders(store: Store, accountId: string): Promise<ConfiguredProvider[]> {
-  const { rows } = await providersOf(store.database, { accountId });
-  return rows.map((row) => ({ providerId: row.provider_id, api: row.api, baseUrl: row.base_url }));
-}
-
-/**
- * The decrypted key for one provider, for the gateway's forward step only: it must never reach
- * a response or a log line.
- */
-export async function openCredential(
-  store: Store,
-  sealer: Sealer,
-  accountId: string,
-  providerId: string,
-): Promise<{ apiKey: string; baseUrl: string; api: 'openai' | 'anthropic' } | undefined> {
-  const row = (await credentialOf(store.database, { accountId, providerId })).rows[0];
-  return row && openSealedCredential(sealer, accountId, { ...row, providerId });
-}
-
 /** A provider's key as stored: sealed, with where it is used. */
 export interface SealedCredential {
   providerId: string;
@@ -45,7 +23,10 @@ export interface SealedCredential {
   api: 'openai' | 'anthropic';
 }
 
-/** Opens a key already read from the database (see {@link openCredential}). */
+/**
+ * The decrypted key of a provider key read with its grant (`findGrantWithWallet`), for the
+ * gateway's forward step only: it must never reach a response or a log line.
+ */
 export function openSealedCredential(
   sealer: Sealer,
   accountId: string,
@@ -79,24 +60,3 @@ function unsealed(sealer: Sealer, sealedKey: string, context: string): string {
   opened.set(cacheKey, apiKey);
   return apiKey;
 }
-
-const providersOf = preparedQuery<
-  { accountId: string },
-  { provider_id: string; api: 'openai' | 'anthropic'; base_url: string }
->((database, slot) =>
-  database
-    .selectFrom('provider_credentials')
-    .select(['provider_id', 'api', 'base_url'])
-    .where('account_id', '=', slot('accountId')),
-);
-
-const credentialOf = preparedQuery<
-  { accountId: string; providerId: string },
-  { sealed_key: string; base_url: string; api: 'openai' | 'anthropic' }
->((database, slot) =>
-  database
-    .selectFrom('provider_credentials')
-    .select(['sealed_key', 'base_url', 'api'])
-    .where('account_id', '=', slot('accountId'))
-    .where('provider_id', '=', slot('providerId')),
-);

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { credentialSealContext, openCredential, openSealedCredential } from './credentials.js';
+import { credentialSealContext, openSealedCredential } from './credentials.js';
 import { findGrantWithWallet } from './grant-context.js';
 import { createSealer, generateMasterKey } from './sealing.js';
 import { insertGrant, temporaryStore } from './test-support.js';
@@ -62,12 +62,14 @@ describe('findGrantWithWallet', () => {
       { providerId: 'anthropic', api: 'anthropic', baseUrl: 'http://127.0.0.1:1/anthropic' },
       { providerId: 'openai', api: 'openai', baseUrl: 'http://127.0.0.1:1/openai' },
     ]);
-    // The keys stay sealed until opened, and open as openCredential opens them.
+    // The keys stay sealed until opened.
     const sealed = found?.credentials.get('openai');
     expect(JSON.stringify(sealed)).not.toContain('sk-openai');
-    expect(sealed && openSealedCredential(sealer, 'account-1', sealed)).toEqual(
-      await openCredential(store, sealer, 'account-1', 'openai'),
-    );
+    expect(sealed && openSealedCredential(sealer, 'account-1', sealed)).toEqual({
+      apiKey: 'sk-openai-1111',
+      baseUrl: 'http://127.0.0.1:1/openai',
+      api: 'openai',
+    });
     // Sealed to this account: the same text does not open as another account's key.
     expect(() => sealed && openSealedCredential(sealer, 'account-2', sealed)).toThrow();
   });

@@ -19,9 +19,7 @@ export {
 } from './confirmations.js';
 export {
   type ConfiguredProvider,
-  configuredProviders,
   credentialSealContext,
-  openCredential,
   openSealedCredential,
   type SealedCredential,
 } from './credentials.js';
