@@ -32,12 +32,12 @@ export async function loadGrant(
 ): Promise<GrantContext> {
   // The grant, the wallet and its keys in one read (issue 8).
   const found = await findGrantWithWallet(store, claims.grant_id);
-  const grant = found?.grant;
-  if (!found || !grant || grant.clientId !== claims.client_id) {
+  if (!found || found.grant.clientId !== claims.client_id) {
     throw new GatewayError('invalid_token', 'The access token names no grant of this wallet.', {
       challengeError: 'invalid_token',
     });
   }
+  const { grant, wallet, providers, credentials } = found;
   if (grant.status === 'revoked') {
     throw new GatewayError(
       'grant_revoked',
@@ -62,7 +62,6 @@ export async function loadGrant(
       `The user suspended this allowance${grant.statusReason ? `: ${grant.statusReason}` : ''}.`,
     );
   }
-  const { wallet, providers, credentials } = found;
   if (!wallet)
     throw new GatewayError('invalid_token', 'The access token names no wallet.', {
       challengeError: 'invalid_token',
