@@ -10,7 +10,7 @@ import { jsonLoad } from './lib/load.mjs';
 import { progress } from './lib/progress.mjs';
 import { formatWithBiome } from './lib/report.mjs';
 import { median, percentile, round } from './lib/stats.mjs';
-import { connectApp, startSimulator, startWallet, userWithKeys } from './lib/wallet.mjs';
+import { connectApp, generousAllowance, startSimulator, startWallet, userWithKeys } from './lib/wallet.mjs';
 import { seedState } from './seed-state.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -25,18 +25,11 @@ const sim = await startSimulator();
 await sim.setRules([{ responseTokens: 32 }]);
 const gatewayOptions = { anomalyBurstCalls: 1_000_000_000 };
 const wallet = await startWallet({ gatewayOptions });
-const app = await connectApp(wallet, await userWithKeys(wallet, sim, 'state@example.com'), {
-  providers: ['openai'],
-  models: [MODEL],
-  budget: {
-    currency: 'USD',
-    limits: [
-      { amount: '100000.00', period: 'day' },
-      { amount: '1000000.00', period: 'month' },
-    ],
-  },
-  tokens: { limits: [{ tokens: 1_000_000_000, period: 'day' }] },
-});
+const app = await connectApp(
+  wallet,
+  await userWithKeys(wallet, sim, 'state@example.com'),
+  generousAllowance(MODEL),
+);
 
 /** Both operations, `REPEATS` times each, alternating; latency percentiles over all samples. */
 async function measure(label) {

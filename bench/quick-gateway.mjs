@@ -9,7 +9,14 @@ import { fileURLToPath } from 'node:url';
 import { jsonLoad } from './lib/load.mjs';
 import { peakRss } from './lib/processes.mjs';
 import { median, percentile, round } from './lib/stats.mjs';
-import { connectApp, startReplica, startSimulator, startWallet, userWithKeys } from './lib/wallet.mjs';
+import {
+  connectApp,
+  generousAllowance,
+  startReplica,
+  startSimulator,
+  startWallet,
+  userWithKeys,
+} from './lib/wallet.mjs';
 
 const SECONDS = Number(process.env.QUICK_SECONDS ?? 5);
 const ROUNDS = Number(process.env.QUICK_ROUNDS ?? 2);
@@ -40,18 +47,7 @@ const wallet = await startWallet({
 const replica = REPLICA ? await startReplica(wallet, { nodeArgs }) : undefined;
 const measured = replica ?? wallet;
 const browser = await userWithKeys(wallet, sim, 'quick@example.com');
-const app = await connectApp(wallet, browser, {
-  providers: ['openai'],
-  models: [MODEL],
-  budget: {
-    currency: 'USD',
-    limits: [
-      { amount: '100000.00', period: 'day' },
-      { amount: '1000000.00', period: 'month' },
-    ],
-  },
-  tokens: { limits: [{ tokens: 1_000_000_000, period: 'day' }] },
-});
+const app = await connectApp(wallet, browser, generousAllowance(MODEL));
 const targets = {
   direct: {
     url: `${sim.baseURL('openai')}/chat/completions`,

@@ -11,7 +11,14 @@ import { freePort, peakRss, startNode } from './lib/processes.mjs';
 import { progress } from './lib/progress.mjs';
 import { checkTargets, megabytes, writeReport } from './lib/report.mjs';
 import { median, percentile, round } from './lib/stats.mjs';
-import { connectApp, startReplica, startSimulator, startWallet, userWithKeys } from './lib/wallet.mjs';
+import {
+  connectApp,
+  generousAllowance,
+  startReplica,
+  startSimulator,
+  startWallet,
+  userWithKeys,
+} from './lib/wallet.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -50,18 +57,7 @@ const wallet = await startWallet({
 // Reads the wallet's config file, so it gets the same raised burst limit.
 const replica = await startReplica(wallet, { nodeArgs });
 const browser = await userWithKeys(wallet, sim, 'bench@example.com');
-const app = await connectApp(wallet, browser, {
-  providers: ['openai'],
-  models: [MODEL],
-  budget: {
-    currency: 'USD',
-    limits: [
-      { amount: '100000.00', period: 'day' },
-      { amount: '1000000.00', period: 'month' },
-    ],
-  },
-  tokens: { limits: [{ tokens: 1_000_000_000, period: 'day' }] },
-});
+const app = await connectApp(wallet, browser, generousAllowance(MODEL));
 
 const simKey = { authorization: `Bearer ${sim.apiKey('openai')}` };
 const TARGETS = {

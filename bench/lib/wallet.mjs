@@ -146,6 +146,25 @@ export async function startReplica(wallet, { logLevel = 'warn', nodeArgs = [] } 
   };
 }
 
+/**
+ * What the benchmarks ask for: one model, day and month budgets and a daily token limit, all far
+ * above what any run spends, so every call goes through the whole metering path and none is refused.
+ */
+export function generousAllowance(model) {
+  return {
+    providers: ['openai'],
+    models: [model],
+    budget: {
+      currency: 'USD',
+      limits: [
+        { amount: '100000.00', period: 'day' },
+        { amount: '1000000.00', period: 'month' },
+      ],
+    },
+    tokens: { limits: [{ tokens: 1_000_000_000, period: 'day' }] },
+  };
+}
+
 /** Signs a user up and stores the simulator's keys as their OpenAI, Anthropic and DeepSeek keys. */
 export async function userWithKeys(wallet, sim, email) {
   const browser = new ScriptedBrowser(wallet.issuer);

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { credentialSealContext, openSealedCredential } from './credentials.js';
 import { findGrantWithWallet } from './grant-context.js';
 import { createSealer, generateMasterKey } from './sealing.js';
-import { insertGrant, temporaryStore } from './test-support.js';
+import { insertGrant, insertWallet, temporaryStore } from './test-support.js';
 import { walletSettings } from './wallet-settings.js';
 
 type TestStore = Awaited<ReturnType<typeof temporaryStore>>;
@@ -67,18 +67,7 @@ describe('openSealedCredential', () => {
 
 describe('walletSettings', () => {
   it('follows the stored price overrides, and shares nothing a caller could change', async () => {
-    await store.database
-      .insertInto('wallets')
-      .values({
-        account_id: 'account-1',
-        currency: 'EUR',
-        time_zone: 'Europe/Paris',
-        price_overrides: '{}',
-        exchange_rates: '{"USD":"0.92"}',
-        monthly_cap_micros: 5_000_000,
-        updated_at: 1,
-      })
-      .execute();
+    await insertWallet(store, { exchange_rates: '{"USD":"0.92"}', monthly_cap_micros: 5_000_000 });
     const before = await walletSettings(store, 'account-1');
     expect(before).toMatchObject({
       currency: 'EUR',

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { credentialSealContext, openSealedCredential } from './credentials.js';
 import { findGrantWithWallet } from './grant-context.js';
 import { createSealer, generateMasterKey } from './sealing.js';
-import { insertGrant, temporaryStore } from './test-support.js';
+import { insertGrant, insertWallet, temporaryStore } from './test-support.js';
 
 type TestStore = Awaited<ReturnType<typeof temporaryStore>>;
 let store: TestStore;
@@ -36,18 +36,7 @@ afterEach(async () => {
 
 describe('findGrantWithWallet', () => {
   it('reads the grant, its wallet and every provider key of the account at once', async () => {
-    await store.database
-      .insertInto('wallets')
-      .values({
-        account_id: 'account-1',
-        currency: 'EUR',
-        time_zone: 'Europe/Paris',
-        price_overrides: '{}',
-        exchange_rates: '{}',
-        monthly_cap_micros: null,
-        updated_at: 1,
-      })
-      .execute();
+    await insertWallet(store);
     await storeKey('openai', 'openai', 'sk-openai-1111');
     await storeKey('anthropic', 'anthropic', 'sk-ant-2222');
 

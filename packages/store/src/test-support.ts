@@ -47,3 +47,27 @@ export async function insertGrant(
     })
     .execute();
 }
+
+/** Inserts account-1's wallet row for tests. */
+export async function insertWallet(
+  store: Store,
+  overrides: Partial<{
+    currency: string;
+    time_zone: string;
+    exchange_rates: string;
+    monthly_cap_micros: number | null;
+  }> = {},
+) {
+  await store.database
+    .insertInto('wallets')
+    .values({
+      account_id: 'account-1',
+      currency: overrides.currency ?? 'EUR',
+      time_zone: overrides.time_zone ?? 'Europe/Paris',
+      price_overrides: '{}',
+      exchange_rates: overrides.exchange_rates ?? '{}',
+      monthly_cap_micros: overrides.monthly_cap_micros ?? null,
+      updated_at: 1,
+    })
+    .execute();
+}
