@@ -1,8 +1,8 @@
-import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, SqliteAdapter, sql } from 'kysely';
 
 // Every statement here is plain DDL that SQLite and PostgreSQL both accept: text, bigint and
-// integer columns, composite primary keys, plain indexes. Never edit a migration that has
-// shipped; add the next one.
+// integer columns, composite primary keys, plain indexes; the one SQLite-only step says so.
+// Never edit a migration that has shipped; add the next one.
 
 const initial: Migration = {
   async up(database: Kysely<unknown>) {
@@ -270,6 +270,62 @@ const ledgerFields: Migration = {
   },
 };
 
+// Every metered call writes three usage counters and one reservation, twice each (issue 8). In
+// SQLite a table keyed by text is a table b-tree plus a b-tree for its key; WITHOUT ROWID makes
+// each a single b-tree, so a call dirties fewer pages. The reservations' deadline index goes too:
+// only crash recovery reads the deadline, scanning the few reservations open at that moment.
+// PostgreSQL has no rowid, so there the tables stay as they are.
+const compactCallTables: Migration = {
+  async up(database: Kysely<unknown>) {
+    if (!(database.getExecutor().adapter instanceof SqliteAdapter)) return;
+    await database.schema
+      .createTable('usage_counters_compact')
+      .addColumn('subject', 'text', (column) => column.notNull())
+      .addColumn('kind', 'text', (column) => column.notNull())
+      .addColumn('period_key', 'text', (column) => column.notNull())
+      .addColumn('cap', 'bigint', (column) => column.notNull())
+      .addColumn('spent', 'bigint', (column) => column.notNull())
+      .addColumn('reserved', 'bigint', (column) => column.notNull())
+      .addPrimaryKeyConstraint('usage_counters_key', ['subject', 'kind', 'period_key'])
+      .modifyEnd(sql`without rowid`)
+      .execute();
+    await database.schema
+      .createTable('reservations_compact')
+      .addColumn('id', 'text', (column) => column.primaryKey())
+      .addColumn('grant_id', 'text', (column) => column.notNull())
+      .addColumn('account_id', 'text', (column) => column.notNull())
+      .addColumn('client_id', 'text', (column) => column.notNull())
+      .addColumn('provider_id', 'text', (column) => column.notNull())
+      .addColumn('model', 'text', (column) => column.notNull())
+      .addColumn('holds', 'text', (column) => column.notNull())
+      .addColumn('money_micros', 'bigint', (column) => column.notNull())
+      .addColumn('tokens', 'bigint', (column) => column.notNull())
+      .addColumn('created_at', 'bigint', (column) => column.notNull())
+      .addColumn('deadline', 'bigint', (column) => column.notNull())
+      .addColumn('endpoint', 'text', (column) => column.notNull().defaultTo(''))
+      .addColumn('stream', 'integer', (column) => column.notNull().defaultTo(0))
+      .addColumn('client_address', 'text')
+      .modifyEnd(sql`without rowid`)
+      .execute();
+    for (const [from, to, columns] of [
+      ['usage_counters', 'usage_counters_compact', 'subject, kind, period_key, cap, spent, reserved'],
+      [
+        'reservations',
+        'reservations_compact',
+        'id, grant_id, account_id, client_id, provider_id, model, holds, money_micros, tokens, ' +
+          'created_at, deadline, endpoint, stream, client_address',
+      ],
+    ] as const) {
+      await sql`insert into ${sql.table(to)} (${sql.raw(columns)}) select ${sql.raw(columns)} from ${sql.table(from)}`.execute(
+        database,
+      );
+      // Dropping the table drops its indexes with it.
+      await database.schema.dropTable(from).execute();
+      await database.schema.alterTable(to).renameTo(from).execute();
+    }
+  },
+};
+
 /** The migrations in order; the name sorts them. */
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001-initial': initial,
@@ -277,6 +333,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0003-dpop-proofs': dpopProofs,
   '0004-rate-buckets': rateBuckets,
   '0005-ledger-fields': ledgerFields,
+  '0006-compact-call-tables': compactCallTables,
 };
 
 /** Kysely's migrator reads the list from code, so a build carries its own migrations. */

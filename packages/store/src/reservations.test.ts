@@ -180,6 +180,8 @@ describe('reserve and settle', () => {
     expect(await reserve(store, request([moneyHold(300, 500)]))).toMatchObject({
       ok: false,
       reason: 'limit_reached',
+      spent: 0,
+      reserved: 300,
     });
     expect(await reserve(store, request([moneyHold(200, 500)]))).toEqual({ ok: true });
     expect(await counter()).toEqual({ spent: 0, reserved: 500, cap: 500 });

@@ -50,8 +50,10 @@ class LimitReached extends Error {
 
 /**
  * Checks the grant is live and holds the call's worst case against every limit, in one write
- * transaction: each counter moves only through `UPDATE … WHERE spent + reserved + amount <= cap`,
- * so spent + reserved never passes a cap, whatever runs at the same time (spec MTR invariant).
+ * transaction: an existing counter moves only through an upsert whose update carries
+ * `WHERE spent + reserved + amount <= cap`, and a counter the hold creates is checked against its
+ * cap before the commit, so spent + reserved never passes a cap, whatever runs at the same time
+ * (spec MTR invariant).
  * Either every hold is taken or none is.
  */
 export async function reserve(
@@ -68,16 +70,16 @@ export async function reserve(
 
       for (const hold of request.holds) {
         const counter = { subject: hold.subject, kind: hold.kind, periodKey: hold.periodKey };
-        await upsertCounter(transaction, { ...counter, cap: hold.cap });
-        const updated = await holdOnCounter(transaction, { ...counter, amount: hold.amount });
-        if (Number(updated.numAffectedRows) !== 1) {
-          const current = (await readCounter(transaction, counter)).rows[0];
-          if (!current) throw new Error(`The counter ${hold.subject} ${hold.periodKey} vanished.`);
+        const held = (await holdOnCounter(transaction, { ...counter, cap: hold.cap, amount: hold.amount }))
+          .rows[0];
+        // A counter created by this hold is checked here; the transaction rolls it back if over.
+        if (!held || Number(held.spent) + Number(held.reserved) > Number(held.cap)) {
+          const current = held ? undefined : (await readCounter(transaction, counter)).rows[0];
           throw new LimitReached({
             reason: 'limit_reached',
             hold,
-            spent: Number(current.spent),
-            reserved: Number(current.reserved),
+            spent: Number(current?.spent ?? 0),
+            reserved: Number(current?.reserved ?? 0),
           });
         }
       }
@@ -216,7 +218,13 @@ const grantLiveness = preparedQuery<{ id: string }, { status: string; expires_at
     database.selectFrom('grants').select(['status', 'expires_at']).where('id', '=', slot('id')),
 );
 
-const upsertCounter = preparedQuery<CounterKey & { cap: number }, never>((database, slot) =>
+// Creates the counter holding the amount, or adds the amount to it only while
+// spent + reserved + amount <= cap, and writes the cap as it stands now; returns no row when the
+// existing counter has no room. Once per limit per call, so one statement rather than two.
+const holdOnCounter = preparedQuery<
+  CounterKey & { cap: number; amount: number },
+  { cap: number; spent: number; reserved: number }
+>((database, slot) =>
   database
     .insertInto('usage_counters')
     .values({
@@ -225,23 +233,20 @@ const upsertCounter = preparedQuery<CounterKey & { cap: number }, never>((databa
       period_key: slot('periodKey'),
       cap: slot('cap'),
       spent: sql<number>`0`,
-      reserved: sql<number>`0`,
+      reserved: slot('amount'),
     })
     .onConflict((conflict) =>
       conflict
         .columns(['subject', 'kind', 'period_key'])
-        .doUpdateSet({ cap: (values) => values.ref('excluded.cap') }),
-    ),
-);
-
-const holdOnCounter = preparedQuery<CounterKey & { amount: number }, never>((database, slot) =>
-  database
-    .updateTable('usage_counters')
-    .set({ reserved: sql<number>`reserved + ${slot('amount')}` })
-    .where('subject', '=', slot('subject'))
-    .where('kind', '=', slot('kind'))
-    .where('period_key', '=', slot('periodKey'))
-    .where(sql<boolean>`spent + reserved + ${slot('amount')} <= cap`),
+        .doUpdateSet({
+          cap: (values) => values.ref('excluded.cap'),
+          reserved: sql<number>`usage_counters.reserved + excluded.reserved`,
+        })
+        .where(
+          sql<boolean>`usage_counters.spent + usage_counters.reserved + excluded.reserved <= excluded.cap`,
+        ),
+    )
+    .returning(['cap', 'spent', 'reserved']),
 );
 
 const readCounter = preparedQuery<CounterKey, { spent: number; reserved: number }>((database, slot) =>
