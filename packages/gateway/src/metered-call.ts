@@ -56,7 +56,7 @@ export async function meteredCall(
     defaultMaxOutputTokens: dependencies.defaultMaxOutputTokens,
     now: new Date(startedAt),
   });
-  const callId = `call_${randomBytes(12).toString('base64url')}`;
+  const callId = newCallId(startedAt);
   const stream = request.body.stream === true && request.endpoint !== 'embeddings';
   // Step 9: above `confirm_above`, only an approval the user gave for this very call lets it on.
   const confirmation = plan.needsConfirmation
@@ -284,4 +284,13 @@ function answerFailure(failure: UpstreamFailure, response: ServerResponse): void
     return;
   }
   throw new GatewayError('upstream_error', 'The provider failed. Nothing was billed.');
+}
+
+/**
+ * A call's id, which is also its reservation's and its ledger row's key: the start time in fixed
+ * width hex, so ids sort by time and the ledger's key index grows at its end instead of at random
+ * pages, then 96 random bits.
+ */
+function newCallId(startedAt: number): string {
+  return `call_${startedAt.toString(16).padStart(12, '0')}${randomBytes(12).toString('base64url')}`;
 }
