@@ -17,6 +17,7 @@ import { createLogger } from './logger.js';
 import { type EndpointThrottlePolicy, endpointThrottle } from './oidc/endpoint-throttle.js';
 import { purgeExpired } from './oidc/kysely-adapter.js';
 import { createProvider } from './oidc/provider.js';
+import { insideProvider, providerContextStorage } from './oidc/provider-context.js';
 import { FormError } from './pages/form-body.js';
 import { WALLET_CSS } from './pages/layout.js';
 import { securityHeaders } from './pages/security-headers.js';
@@ -104,9 +105,10 @@ export async function createAuthorizationServer(
   }
   app.use(endpointThrottle(provider, options.endpointThrottle, now));
   const providerCallback = provider.callback();
+  const inside = insideProvider(await providerContextStorage());
   app.use(async (context) => {
     context.respond = false;
-    await providerCallback(context.req, context.res);
+    await inside(() => providerCallback(context.req, context.res));
   });
 
   const sweeper = setInterval(() => {
