@@ -38,7 +38,11 @@ await store.database
   })
   .execute();
 const limit = (kind, periodKey) => ({ subject: 'gr_cycle', kind, periodKey, cap: 1e15, amount: 1_000 });
-const holds = [limit('money', 'day:2026-12-01'), limit('money', 'month:2026-12'), limit('tokens', 'day:2026-12-01')];
+const holds = [
+  limit('money', 'day:2026-12-01'),
+  limit('money', 'month:2026-12'),
+  limit('tokens', 'day:2026-12-01'),
+];
 let sequence = 0;
 
 async function cycle() {
@@ -82,7 +86,8 @@ async function cycle() {
   });
 }
 
-const oldSpace = () => getHeapSpaceStatistics().find((space) => space.space_name === 'old_space').space_used_size;
+const oldSpace = () =>
+  getHeapSpaceStatistics().find((space) => space.space_name === 'old_space').space_used_size;
 for (let warm = 0; warm < 500; warm += 1) await cycle();
 globalThis.gc();
 const oldBefore = oldSpace();
