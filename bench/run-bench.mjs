@@ -7,7 +7,7 @@
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { jsonLoad, streamLoad } from './lib/load.mjs';
-import { freePort, peakRss, startNode } from './lib/processes.mjs';
+import { cpuTimeMs, freePort, peakRss, startNode } from './lib/processes.mjs';
 import { progress } from './lib/progress.mjs';
 import { checkTargets, megabytes, writeReport } from './lib/report.mjs';
 import { median, percentile, round } from './lib/stats.mjs';
@@ -110,6 +110,14 @@ for (const name of names) {
     throw new Error(`${name} does not answer the benchmark's call (${warm.errors} errors)`);
 }
 
+// The process each row measures: for "direct" the simulator, otherwise the target alone.
+const pids = {
+  direct: sim.pid,
+  bare: bare.pid,
+  portkey: portkey.pid,
+  allowance: wallet.process.pid,
+  replica: replica.process.pid,
+};
 const samples = Object.fromEntries(
   names.map((name) => [name, Object.fromEntries(SCENARIOS.map((scenario) => [scenario.key, []]))]),
 );
@@ -120,7 +128,11 @@ for (let round_ = 0; round_ < ROUNDS; round_ += 1) {
     await sim.setRules(scenario.rules);
     for (const name of order) {
       progress(`round ${round_ + 1}/${ROUNDS} · ${scenario.key} · ${name}`);
-      samples[name][scenario.key].push(await scenario.run(TARGETS[name], await TARGETS[name].headers()));
+      const headers = await TARGETS[name].headers();
+      const cpuBefore = cpuTimeMs(pids[name]);
+      const run = await scenario.run(TARGETS[name], headers);
+      run.cpuMs = cpuTimeMs(pids[name]) - cpuBefore;
+      samples[name][scenario.key].push(run);
     }
   }
 }
@@ -141,6 +153,10 @@ const summarize = (name) => {
       rps: median(c50.map((run) => run.rps)),
       p50_ms: percentile(pooled(c50, 'latencies'), 50),
       p99_ms: percentile(pooled(c50, 'latencies'), 99),
+      // The process's own CPU time (all its threads) over every c50 round, per request.
+      cpu_us_per_call:
+        (c50.reduce((sum, run) => sum + run.cpuMs, 0) * 1000) /
+        c50.reduce((sum, run) => sum + run.requests, 0),
     },
     stream: {
       ttft_p50_ms: percentile(pooled(stream, 'firstToken'), 50),
@@ -155,13 +171,6 @@ const summarize = (name) => {
   };
 };
 const raw = Object.fromEntries(names.map((name) => [name, summarize(name)]));
-const pids = {
-  direct: sim.pid,
-  bare: bare.pid,
-  portkey: portkey.pid,
-  allowance: wallet.process.pid,
-  replica: replica.process.pid,
-};
 const targets = {};
 for (const name of names) {
   const t = raw[name];
@@ -179,6 +188,7 @@ for (const name of names) {
       rps_vs_portkey: round(t.json_c50.rps / raw.portkey.json_c50.rps, 2),
       p50_ms: round(t.json_c50.p50_ms, 2),
       p99_ms: round(t.json_c50.p99_ms, 2),
+      cpu_us_per_call: round(t.json_c50.cpu_us_per_call, 0),
     },
     stream: {
       ttft_p50_ms: round(t.stream.ttft_p50_ms),

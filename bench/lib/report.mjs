@@ -54,7 +54,7 @@ export function markdown(summary, checks) {
   };
   const rows = Object.entries(summary.targets).map(([key, target]) => {
     const { json_c1: c1, json_c50: c50, stream } = target;
-    return `| ${names[key]} | ${cell(c1.p50_ms)} | ${cell(c1.p99_ms)} | ${cell(c1.added_p50_ms)} / ${cell(c1.added_p99_ms)} | ${cell(c50.rps)} | ${cell(c50.rps_vs_bare, '×')} | ${cell(c50.rps_vs_portkey, '×')} | ${cell(c50.p99_ms)} | ${cell(stream.ttft_p50_ms)} / ${cell(stream.ttft_p99_ms)} | ${cell(stream.added_ttft_p99_ms)} | ${cell(stream.ttlt_p50_ms)} / ${cell(stream.ttlt_p99_ms)} | ${cell(target.peak_rss_mb)} | ${target.errors} |`;
+    return `| ${names[key]} | ${cell(c1.p50_ms)} | ${cell(c1.p99_ms)} | ${cell(c1.added_p50_ms)} / ${cell(c1.added_p99_ms)} | ${cell(c50.rps)} | ${cell(c50.rps_vs_bare, '×')} | ${cell(c50.rps_vs_portkey, '×')} | ${cell(c50.p99_ms)} | ${cell(c50.cpu_us_per_call)} | ${cell(stream.ttft_p50_ms)} / ${cell(stream.ttft_p99_ms)} | ${cell(stream.added_ttft_p99_ms)} | ${cell(stream.ttlt_p50_ms)} / ${cell(stream.ttlt_p99_ms)} | ${cell(target.peak_rss_mb)} | ${target.errors} |`;
   });
   const m = summary.machine;
   const hasReplica = checks.some((check) => check.replica);
@@ -69,11 +69,11 @@ export function markdown(summary, checks) {
     '',
     'Scenarios: `POST /v1/chat/completions` (gpt-4.1-mini, 32 output tokens) as JSON with autocannon at concurrency 1 and 50, and streamed (SSE, 32 tokens paced at 2 000 tokens/s) by one client back to back. Allowance runs `allowance serve` (authorization server and gateway in one process) with a real grant (day and month budgets, a daily token limit) and a Bearer access token from the OAuth flow: every call is verified, checked, reserved, forwarded, settled and written to the ledger. "Allowance replica" is `allowance gateway` as a separate process on its own port beside it: the same data directory (SQLite in WAL mode, shared by both processes), the same issuer and gateway URL (so the same grant and token), verifying tokens with the issuer\'s JWKS fetched over HTTP from the serve process. Both get the same gateway options; the burst-anomaly limit is raised for the run, since a benchmark *is* a burst.',
     '',
-    '| target | c1 p50 ms | c1 p99 ms | added c1 p50 / p99 ms | c50 req/s | vs bare | vs Portkey | c50 p99 ms | TTFT p50 / p99 ms | added TTFT p99 ms | TTLT p50 / p99 ms | peak RSS MB | errors |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| target | c1 p50 ms | c1 p99 ms | added c1 p50 / p99 ms | c50 req/s | vs bare | vs Portkey | c50 p99 ms | c50 CPU µs a call | TTFT p50 / p99 ms | added TTFT p99 ms | TTLT p50 / p99 ms | peak RSS MB | errors |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
-    '"added" is the target minus direct at the same percentile. Peak RSS is the process\'s high-water mark (`VmHWM`); for "direct" it is the simulator\'s.',
+    '"added" is the target minus direct at the same percentile. Peak RSS is the process\'s high-water mark (`VmHWM`); "c50 CPU µs a call" is the user and system time of the process, all its threads, over the c50 runs, divided by the requests it answered. For "direct" both are the simulator\'s. CPU a call moves far less than throughput when other work shares the machine.',
     '',
     ...(hasReplica
       ? [
