@@ -58,13 +58,26 @@ export async function openStore(location: StoreLocation): Promise<Store> {
     await database.destroy();
   };
 
+  // Kysely hands its one SQLite connection to one caller at a time. `connection().execute` also
+  // builds a new executor and a new Kysely around it on every call (and V8 a new hidden class for
+  // each: issue 8), so the first transaction's session is kept, and later ones take the
+  // connection's lock and run on that same session.
+  let kept: Kysely<Database> | undefined;
+  const withConnection = <T>(work: (session: Kysely<Database>) => Promise<T>): Promise<T> => {
+    const session = kept;
+    if (session) return database.getExecutor().provideConnection(() => work(session));
+    return database.connection().execute((first) => {
+      kept = first;
+      return work(first);
+    });
+  };
+
   const store: Store = {
     database,
     dialect: 'sqlite',
     async writeTransaction(work) {
-      // One connection, and Kysely hands it to one caller at a time, so the whole transaction
-      // runs with the connection to itself.
-      return database.connection().execute(async (session) => {
+      // The whole transaction runs with the connection to itself.
+      return withConnection(async (session) => {
         await session.executeQuery(BEGIN_IMMEDIATE);
         try {
           const result = await work(session);
