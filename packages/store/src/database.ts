@@ -9,6 +9,7 @@ import {
   SqliteDialect,
   type Transaction,
 } from 'kysely';
+import { type ContextWrites, trackContextWrites } from './grant-context-freshness.js';
 import { migrationProvider } from './migrations.js';
 import { retainedSqlite } from './retained-sqlite.js';
 import type { Database } from './schema.js';
@@ -45,10 +46,16 @@ export async function openStore(location: StoreLocation): Promise<Store> {
   // exec rather than pragma(): pragma() prepares a statement the collector would later finalize
   // (see retained-sqlite.ts).
   connection.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;');
+  const writes: ContextWrites = { count: 0 };
   const database = new KyselyDatabase<Database>({
-    dialect: new SqliteDialect({ database: retainedSqlite(connection) }),
+    dialect: new SqliteDialect({
+      database: retainedSqlite(connection, () => {
+        writes.count += 1;
+      }),
+    }),
   });
   await migrate(database);
+  trackContextWrites(database, writes);
   const checkpointer =
     location.sqlite === ':memory:'
       ? undefined

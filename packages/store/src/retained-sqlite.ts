@@ -1,5 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { SqliteDatabase, SqliteStatement } from 'kysely';
+import { changesGrantContext } from './grant-context-freshness.js';
 
 // better-sqlite3 12.x aborts the whole process on Node 24.19 and later when the garbage
 // collector finalizes one of its Statement or Database objects at a moment Node has no current
@@ -10,22 +11,30 @@ import type { SqliteDatabase, SqliteStatement } from 'kysely';
 // which the wallet's fixed set of queries keeps small, and which saves a prepare per query.
 const retained = new Set<object>();
 
-/** Wraps a better-sqlite3 connection for Kysely so none of its native objects is ever collected. */
-export function retainedSqlite(connection: BetterSqlite3.Database): SqliteDatabase {
+/**
+ * Wraps a better-sqlite3 connection for Kysely so none of its native objects is ever collected.
+ * `onContextWrite` runs each time a statement that may change a grant context is about to run
+ * (Kysely prepares every statement just before it runs it; see grant-context-freshness.ts).
+ */
+export function retainedSqlite(
+  connection: BetterSqlite3.Database,
+  onContextWrite: () => void = () => {},
+): SqliteDatabase {
   retained.add(connection);
-  const statements = new Map<string, BetterSqlite3.Statement>();
+  const statements = new Map<string, { statement: BetterSqlite3.Statement; changesContext: boolean }>();
   return {
     close() {
       connection.close();
     },
     prepare(sql: string): SqliteStatement {
-      let statement = statements.get(sql);
-      if (!statement) {
-        statement = connection.prepare(sql);
-        statements.set(sql, statement);
-        retained.add(statement);
+      let entry = statements.get(sql);
+      if (!entry) {
+        entry = { statement: connection.prepare(sql), changesContext: changesGrantContext(sql) };
+        statements.set(sql, entry);
+        retained.add(entry.statement);
       }
-      return statement as unknown as SqliteStatement;
+      if (entry.changesContext) onContextWrite();
+      return entry.statement as unknown as SqliteStatement;
     },
   };
 }
