@@ -119,6 +119,44 @@ describe('allowance gateway, a replica on the same database', () => {
     }
   });
 
+  it('applies at a replica, from the very next call, what the user changed at the wallet', async () => {
+    const browser = await userWithKeys(harness, 'replica-changes@example.com');
+    const { accessToken, grantId } = await connectApp(harness, browser, {
+      providers: ['openai'],
+      models: ['gpt-4.1-mini', 'gpt-4.1-nano'],
+    });
+    const { replica, gateway } = await startReplica();
+    try {
+      const send = async (model: string) => {
+        const response = await fetch(`${gateway}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
+        });
+        const body = (await response.json()) as { error?: { code: string } };
+        return [response.status, body.error?.code];
+      };
+      // Twice, so the replica has read the grant and may keep it (issue 8).
+      expect(await send('gpt-4.1-nano')).toEqual([200, undefined]);
+      expect(await send('gpt-4.1-nano')).toEqual([200, undefined]);
+      // Only the grant's copy in the replica knows the model list: the reservation does not.
+      const home = await browser.open(`${harness.wallet.issuer}/`);
+      const lowered = await browser.submit(home, `form[action="/grants/${grantId}/limits"]`, {
+        model: ['gpt-4.1-mini'],
+      });
+      expect(lowered.status).toBe(200);
+      expect(await send('gpt-4.1-nano')).toEqual([403, 'model_not_allowed']);
+      expect(await send('gpt-4.1-mini')).toEqual([200, undefined]);
+      await browser.submit(
+        await browser.open(`${harness.wallet.issuer}/`),
+        `tr[data-grant="${grantId}"] form`,
+      );
+      expect(await send('gpt-4.1-mini')).toEqual([401, 'grant_revoked']);
+    } finally {
+      await replica.close();
+    }
+  });
+
   it('applies the same gateway options as the wallet, such as the body limit', async () => {
     const browser = await userWithKeys(harness, 'replica-options@example.com');
     const { accessToken } = await connectApp(harness, browser, {
