@@ -1,14 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import {
-  CompiledQuery,
-  type Kysely,
-  Kysely as KyselyDatabase,
-  Migrator,
-  SqliteDialect,
-  type Transaction,
-} from 'kysely';
+import { type Kysely, Kysely as KyselyDatabase, Migrator, type Transaction } from 'kysely';
+import { ConnectionGate, GatedSqliteDialect } from './connection-gate.js';
+import { runDirectly, runStatement, whenFree } from './direct-statements.js';
 import { type ContextWrites, trackContextWrites } from './grant-context-freshness.js';
 import { migrationProvider } from './migrations.js';
 import { retainedSqlite } from './retained-sqlite.js';
@@ -47,15 +42,19 @@ export async function openStore(location: StoreLocation): Promise<Store> {
   // (see retained-sqlite.ts).
   connection.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;');
   const writes: ContextWrites = { count: 0 };
+  const sqlite = retainedSqlite(connection, () => {
+    writes.count += 1;
+  });
+  const gate = new ConnectionGate();
   const database = new KyselyDatabase<Database>({
-    dialect: new SqliteDialect({
-      database: retainedSqlite(connection, () => {
-        writes.count += 1;
-      }),
-    }),
+    dialect: new GatedSqliteDialect({ database: sqlite }, gate),
   });
   await migrate(database);
   trackContextWrites(database, writes);
+  // The one connection as a Kysely session, for transactions to run on while they hold the gate.
+  const session = await database.connection().execute(async (held) => held);
+  runDirectly(database, whenFree(sqlite, gate));
+  runDirectly(session, (sql, parameters) => runStatement(sqlite, sql, parameters));
   const checkpointer =
     location.sqlite === ':memory:'
       ? undefined
@@ -65,49 +64,34 @@ export async function openStore(location: StoreLocation): Promise<Store> {
     await database.destroy();
   };
 
-  // Kysely hands its one SQLite connection to one caller at a time. `connection().execute` also
-  // builds a new executor and a new Kysely around it on every call (and V8 a new hidden class for
-  // each: issue 8), so the first transaction's session is kept, and later ones take the
-  // connection's lock and run on that same session.
-  let kept: Kysely<Database> | undefined;
-  const withConnection = <T>(work: (session: Kysely<Database>) => Promise<T>): Promise<T> => {
-    const session = kept;
-    if (session) return database.getExecutor().provideConnection(() => work(session));
-    return database.connection().execute((first) => {
-      kept = first;
-      return work(first);
-    });
-  };
-
   const store: Store = {
     database,
     dialect: 'sqlite',
     async writeTransaction(work) {
-      // The whole transaction runs with the connection to itself.
-      return withConnection(async (session) => {
-        await session.executeQuery(BEGIN_IMMEDIATE);
+      // The whole transaction runs with the connection to itself: taken at once when free, and
+      // without Kysely's executor around BEGIN and COMMIT (direct-statements.ts).
+      if (!gate.tryTake()) await gate.take();
+      try {
+        runStatement(sqlite, 'begin immediate', []);
         try {
           const result = await work(session);
-          await session.executeQuery(COMMIT);
+          runStatement(sqlite, 'commit', []);
           return result;
         } catch (error) {
           // SQLite may have rolled back already (a full disk, say): then a ROLLBACK would fail
           // and hide the error that matters.
-          if (connection.inTransaction) await session.executeQuery(ROLLBACK);
+          if (connection.inTransaction) runStatement(sqlite, 'rollback', []);
           throw error;
         }
-      });
+      } finally {
+        gate.release();
+      }
     },
     close,
     [Symbol.asyncDispose]: close,
   };
   return store;
 }
-
-// Built once: they run twice on every metered call.
-const BEGIN_IMMEDIATE = CompiledQuery.raw('begin immediate');
-const COMMIT = CompiledQuery.raw('commit');
-const ROLLBACK = CompiledQuery.raw('rollback');
 
 /**
  * Moves SQLite's WAL checkpoints off the event loop (see wal-checkpointer.ts). Should the worker

@@ -1,4 +1,5 @@
 import { CompiledQuery, type Kysely } from 'kysely';
+import { directRunner } from './direct-statements.js';
 import type { Database } from './schema.js';
 
 // The gateway reads a grant with its wallet and keys on every call (grant-context.ts), and that
@@ -72,7 +73,9 @@ export async function contextStamp(database: Kysely<Database>): Promise<ContextS
   const writes = writesByDatabase.get(database);
   if (!writes) return undefined;
   const count = writes.count;
-  const { rows } = await database.executeQuery<{ data_version: number }>(DATA_VERSION);
-  const dataVersion = rows[0]?.data_version;
+  const { rows } =
+    directRunner(database)?.(DATA_VERSION.sql, DATA_VERSION.parameters) ??
+    (await database.executeQuery(DATA_VERSION));
+  const dataVersion = (rows[0] as { data_version?: number } | undefined)?.data_version;
   return dataVersion === undefined ? undefined : { writes: count, dataVersion };
 }

@@ -85,6 +85,42 @@ describe('preparedQuery', () => {
     expect((await again).rows).toEqual([{ status: 'active' }]);
   });
 
+  it('never writes into a transaction another caller holds open, so its rollback keeps the write', async () => {
+    const note = preparedQuery<{ reason: string; id: string }, never>((database, slot) =>
+      database
+        .updateTable('grants')
+        .set({ status_reason: slot('reason') })
+        .where('id', '=', slot('id')),
+    );
+    let proceed = () => {};
+    const paused = new Promise<void>((resolve) => {
+      proceed = resolve;
+    });
+    const failing = store.writeTransaction(async (transaction) => {
+      await transaction
+        .updateTable('grants')
+        .set({ status: 'revoked' })
+        .where('id', '=', 'grant-1')
+        .execute();
+      await paused;
+      throw new Error('changed my mind');
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    const noting = note(store.database, { id: 'grant-2', reason: 'kept' });
+    proceed();
+    await expect(failing).rejects.toThrow('changed my mind');
+    await noting;
+    const rows = await store.database
+      .selectFrom('grants')
+      .select(['id', 'status', 'status_reason'])
+      .orderBy('id')
+      .execute();
+    expect(rows).toEqual([
+      { id: 'grant-1', status: 'active', status_reason: null },
+      { id: 'grant-2', status: 'suspended', status_reason: 'kept' },
+    ]);
+  });
+
   it('binds a slot used twice, in order', async () => {
     const either = preparedQuery<{ first: string; second: string }, { id: string }>((database, slot) =>
       database

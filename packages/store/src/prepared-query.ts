@@ -1,4 +1,5 @@
 import { type Compilable, type CompiledQuery, createQueryId, type Kysely, type QueryResult } from 'kysely';
+import { directRunner } from './direct-statements.js';
 import type { Database } from './schema.js';
 
 /** A query built once and run many times with new values: see {@link preparedQuery}. */
@@ -43,6 +44,16 @@ export function preparedQuery<Values extends object, Row>(
     for (let index = 0; index < bindings.length; index += 1) {
       const binding = bindings[index] as Binding<Values>;
       parameters[index] = 'slot' in binding ? values[binding.slot] : binding.constant;
+    }
+    // Straight to the connection when that is safe, past Kysely's executor (direct-statements.ts).
+    const direct = directRunner(executor);
+    if (direct) {
+      try {
+        const result = direct(sql, parameters);
+        if (result) return Promise.resolve(result as QueryResult<Row>);
+      } catch (error) {
+        return Promise.reject(error);
+      }
     }
     return executor.executeQuery<Row>({ sql, query, parameters, queryId: createQueryId() });
   };
