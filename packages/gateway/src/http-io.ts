@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiFamily } from '@allowance/protocol';
 import { GatewayError } from './gateway-error.js';
+import { readLimited } from './read-limited.js';
 
 /**
  * Reads a JSON body of at most `limit` bytes (spec GW: 413 past it, 400 `invalid_json` when it
@@ -9,13 +10,8 @@ import { GatewayError } from './gateway-error.js';
 export async function readJsonBody(request: IncomingMessage, limit: number): Promise<unknown> {
   const declared = Number(request.headers['content-length'] ?? 0);
   if (declared > limit) throw new GatewayError('request_too_large', `The body is over ${limit} bytes.`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new GatewayError('request_too_large', `The body is over ${limit} bytes.`);
-    chunks.push(chunk);
-  }
+  const { chunks, overflow } = await readLimited(request, limit);
+  if (overflow) throw new GatewayError('request_too_large', `The body is over ${limit} bytes.`);
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
   } catch {

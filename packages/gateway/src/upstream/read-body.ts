@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { readLimited } from '../read-limited.js';
 
 /** A response body read into memory, up to a limit. */
 export interface BodyBytes {
@@ -15,19 +16,9 @@ export interface BodyBytes {
  *   classify.
  */
 export async function readBody(body: Readable, limit: number): Promise<BodyBytes> {
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of body) {
-    const bytes = chunk as Buffer;
-    if (length + bytes.length > limit) {
-      chunks.push(bytes.subarray(0, limit - length));
-      discardBody(body);
-      return { bytes: Buffer.concat(chunks), truncated: true };
-    }
-    chunks.push(bytes);
-    length += bytes.length;
-  }
-  return { bytes: Buffer.concat(chunks), truncated: false };
+  const { chunks, overflow } = await readLimited(body, limit);
+  if (overflow) discardBody(body);
+  return { bytes: Buffer.concat(chunks), truncated: overflow };
 }
 
 /**
