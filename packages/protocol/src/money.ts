@@ -34,13 +34,23 @@ export const currencyCode = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 
  * @example parseMoney('10.00') // 10_000_000
  */
 export function parseMoney(value: string): number {
+  const known = parsedAmounts.get(value);
+  if (known !== undefined) return known;
   if (!MONEY_PATTERN.test(value)) {
     throw new RangeError(`not a money amount: ${JSON.stringify(value)}`);
   }
   const [whole = '0', fraction = ''] = value.split('.');
   // At most 9 + 6 digits, so the result is always a safe integer.
-  return Number(whole) * MICROS_PER_UNIT + Number(fraction.padEnd(6, '0'));
+  const micros = Number(whole) * MICROS_PER_UNIT + Number(fraction.padEnd(6, '0'));
+  if (parsedAmounts.size >= PARSED_LIMIT) parsedAmounts.clear();
+  parsedAmounts.set(value, micros);
+  return micros;
 }
+
+// The same few amounts (a grant's limits, the wallet's prices) are parsed several times on every
+// metered call (issue 8): each is parsed once and remembered, up to a bound.
+const parsedAmounts = new Map<string, number>();
+const PARSED_LIMIT = 4_096;
 
 /**
  * Formats integer micro-units as a decimal string with at least two fractional digits and no
