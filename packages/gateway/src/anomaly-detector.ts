@@ -28,12 +28,13 @@ function dailyBudget(details: ApprovedAiAllowance): number | undefined {
   return perDay.length > 0 ? Math.min(...perDay) : undefined;
 }
 
-// Read on every call (issue 8): built once. A window no longer than a day meets at most two
-// periods of each kind, so at most ten keys: the current and the earliest period of each.
+// Read on every call (issue 8): built once for each number of keys. A window no longer than a
+// day meets at most two periods of each kind, so at most ten keys: the current and the earliest
+// period of each. Usually it meets one or two; the statement looks up exactly those.
 const KEY_SLOTS = 10;
 type KeySlots = Record<`key${number}`, string>;
-const moneyCounters = preparedQuery<{ subject: string } & KeySlots, { period_key: string; spent: number }>(
-  (database, slot) =>
+const moneyCounterQueries = Array.from({ length: KEY_SLOTS }, (_, last) =>
+  preparedQuery<{ subject: string } & KeySlots, { period_key: string; spent: number }>((database, slot) =>
     database
       .selectFrom('usage_counters')
       .select(['period_key', 'spent'])
@@ -42,8 +43,9 @@ const moneyCounters = preparedQuery<{ subject: string } & KeySlots, { period_key
       .where(
         'period_key',
         'in',
-        Array.from({ length: KEY_SLOTS }, (_, index) => slot(`key${index}`)),
+        Array.from({ length: last + 1 }, (_, index) => slot(`key${index}`)),
       ),
+  ),
 );
 
 /** The calls of one grant within the burst window, oldest first, from `head` on. */
@@ -141,13 +143,14 @@ export class AnomalyDetector {
         periodWindow(period, start, timeZone).key,
       ]),
     ]);
-    const slots: KeySlots = {};
-    keysOf.flat().forEach((key, index) => {
-      slots[`key${index}`] = key;
+    const distinct = [...new Set(keysOf.flat())];
+    const values: { subject: string } & KeySlots = { subject: grant.id };
+    distinct.forEach((key, index) => {
+      values[`key${index}`] = key;
     });
-    // Unused slots name no period (a key is never empty).
-    for (let index = keysOf.flat().length; index < KEY_SLOTS; index += 1) slots[`key${index}`] = '';
-    const { rows } = await moneyCounters(this.store.database, { subject: grant.id, ...slots });
+    const query = moneyCounterQueries[distinct.length - 1];
+    if (!query) throw new RangeError(`a spend window meets ${distinct.length} periods`);
+    const { rows } = await query(this.store.database, values);
     const spentIn = new Map(rows.map((row) => [row.period_key, Number(row.spent)]));
     let bound = Number.POSITIVE_INFINITY;
     for (const keys of keysOf) {
