@@ -1,7 +1,7 @@
 // Child processes for the benchmark and the drills: start one, wait for the line that says it is
 // ready, read its peak memory, stop or kill it.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 /** A free loopback port. */
@@ -92,8 +92,12 @@ export function currentRss(pid) {
  * when other processes compete for the cores, so small changes show in it.
  */
 export function cpuTimeMs(pid) {
+  return statCpuTimeMs(`/proc/${pid}/stat`);
+}
+
+function statCpuTimeMs(path) {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(path, 'utf8');
     // The command name may hold spaces; the fields after it are fixed.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(fields[11]) + Number(fields[12]);
@@ -101,6 +105,25 @@ export function cpuTimeMs(pid) {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * CPU time in ms of each thread of a process, by thread id, from /proc (Linux); an empty map
+ * elsewhere. The main thread's id is the process id.
+ */
+export function threadCpuTimesMs(pid) {
+  const times = new Map();
+  let threads = [];
+  try {
+    threads = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return times;
+  }
+  for (const thread of threads) {
+    const time = statCpuTimeMs(`/proc/${pid}/task/${thread}/stat`);
+    if (time !== undefined) times.set(Number(thread), time);
+  }
+  return times;
 }
 
 // USER_HZ, which Linux fixes at 100 on every architecture Node runs on.
