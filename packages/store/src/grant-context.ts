@@ -67,7 +67,8 @@ export async function findGrantWithWallet(
   return context;
 }
 
-const KEPT_LIMIT = 10_000;
+// A few KB each (the details, the wallet, the keys); a grant past the bound costs one read.
+const KEPT_LIMIT = 2_000;
 const keptContexts = new WeakMap<
   Store['database'],
   Map<string, { stamp: ContextStamp; context: GrantWithWallet }>
