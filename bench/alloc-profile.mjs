@@ -8,35 +8,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jsonLoad } from './lib/load.mjs';
-import {
-  connectApp,
-  generousAllowance,
-  startReplica,
-  startSimulator,
-  startWallet,
-  userWithKeys,
-} from './lib/wallet.mjs';
+import { meteredTarget } from './lib/wallet.mjs';
 
-const MODEL = 'gpt-4.1-mini';
 const SECONDS = Number(process.env.ALLOC_SECONDS ?? 3);
 const out = join(tmpdir(), `allowance-alloc-${process.pid}.heapprofile`);
 process.env.HEAP_SAMPLING_OUT = out;
-const sim = await startSimulator();
-await sim.setRules([{ responseTokens: 32 }]);
-const wallet = await startWallet({ gatewayOptions: { anomalyBurstCalls: 1_000_000_000 } });
-const replica = await startReplica(wallet, {
-  nodeArgs: ['--import', fileURLToPath(new URL('./lib/heap-sampling.mjs', import.meta.url))],
+const target = await meteredTarget({
+  replica: true,
+  replicaNodeArgs: ['--import', fileURLToPath(new URL('./lib/heap-sampling.mjs', import.meta.url))],
+  email: 'alloc@example.com',
 });
-const app = await connectApp(
-  wallet,
-  await userWithKeys(wallet, sim, 'alloc@example.com'),
-  generousAllowance(MODEL),
-);
-const load = {
-  url: `${replica.gateway}/v1/chat/completions`,
-  headers: { authorization: `Bearer ${await app.token()}` },
-  body: { model: MODEL, messages: [{ role: 'user', content: 'Say hello in a few words.' }], max_tokens: 64 },
-};
+const { measured: replica, load } = target;
 const waitFor = async (text) => {
   for (let tries = 0; tries < 100 && !replica.process.output().includes(text); tries += 1)
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -47,9 +29,7 @@ await waitFor('heap sampling started');
 const run = await jsonLoad({ ...load, connections: 50, seconds: SECONDS });
 process.kill(replica.process.pid, 'SIGUSR2');
 await waitFor('heap sampling written');
-await replica.stop();
-await wallet.close();
-await sim.stop();
+await target.close();
 
 const profile = JSON.parse(readFileSync(out, 'utf8'));
 rmSync(out, { force: true });

@@ -7,40 +7,18 @@
 // `node bench/thread-cpu.mjs` (after `npm run build`).
 import { jsonLoad } from './lib/load.mjs';
 import { threadCpuTimesMs } from './lib/processes.mjs';
-import {
-  connectApp,
-  generousAllowance,
-  startReplica,
-  startSimulator,
-  startWallet,
-  userWithKeys,
-} from './lib/wallet.mjs';
+import { meteredTarget } from './lib/wallet.mjs';
 
-const MODEL = 'gpt-4.1-mini';
 const SECONDS = Number(process.env.THREAD_SECONDS ?? 6);
-const sim = await startSimulator();
-await sim.setRules([{ responseTokens: 32 }]);
-const wallet = await startWallet({ gatewayOptions: { anomalyBurstCalls: 1_000_000_000 } });
-const replica = process.env.THREAD_REPLICA === '1' ? await startReplica(wallet) : undefined;
-const measured = replica ?? wallet;
-const app = await connectApp(
-  wallet,
-  await userWithKeys(wallet, sim, 'threads@example.com'),
-  generousAllowance(MODEL),
-);
-const load = {
-  url: `${measured.gateway}/v1/chat/completions`,
-  headers: { authorization: `Bearer ${await app.token()}` },
-  body: { model: MODEL, messages: [{ role: 'user', content: 'Say hello in a few words.' }], max_tokens: 64 },
-};
+const replica = process.env.THREAD_REPLICA === '1';
+const target = await meteredTarget({ replica, email: 'threads@example.com' });
+const { measured, load } = target;
 await jsonLoad({ ...load, connections: 20, seconds: 2 });
 const pid = measured.process.pid;
 const before = threadCpuTimesMs(pid);
 const run = await jsonLoad({ ...load, connections: 50, seconds: SECONDS });
 const after = threadCpuTimesMs(pid);
-await replica?.stop();
-await wallet.close();
-await sim.stop();
+await target.close();
 
 const perCall = (ms) => Math.round((ms * 1000) / run.requests);
 const threads = [...after].map(([thread, ms]) => ({ thread, us: perCall(ms - (before.get(thread) ?? 0)) }));

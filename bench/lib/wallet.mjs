@@ -242,3 +242,36 @@ export async function connectApp(wallet, browser, allowance, { maxAgeMs = 120_00
     },
   };
 }
+
+/**
+ * A wallet with one connected app and the simulator behind it, ready for JSON calls: `load` is
+ * what `jsonLoad` needs besides the connections and seconds. With `replica`, the calls go to an
+ * `allowance gateway` replica started with `replicaNodeArgs`; `measured` is the process they
+ * reach. The burst-anomaly limit is raised, since a measurement is a burst.
+ */
+export async function meteredTarget({
+  replica = false,
+  replicaNodeArgs = [],
+  email = 'load@example.com',
+} = {}) {
+  const model = 'gpt-4.1-mini';
+  const sim = await startSimulator();
+  await sim.setRules([{ responseTokens: 32 }]);
+  const wallet = await startWallet({ gatewayOptions: { anomalyBurstCalls: 1_000_000_000 } });
+  const gatewayReplica = replica ? await startReplica(wallet, { nodeArgs: replicaNodeArgs }) : undefined;
+  const measured = gatewayReplica ?? wallet;
+  const app = await connectApp(wallet, await userWithKeys(wallet, sim, email), generousAllowance(model));
+  return {
+    measured,
+    load: {
+      url: `${measured.gateway}/v1/chat/completions`,
+      headers: { authorization: `Bearer ${await app.token()}` },
+      body: { model, messages: [{ role: 'user', content: 'Say hello in a few words.' }], max_tokens: 64 },
+    },
+    async close() {
+      await gatewayReplica?.stop();
+      await wallet.close();
+      await sim.stop();
+    },
+  };
+}
