@@ -4,14 +4,11 @@ import {
   type AccessTokenClaims,
   type ApiFamily,
   addressAllowed,
-  modelAllowed,
   providerIdSchema,
-  resolveTarget,
 } from '@allowance/protocol';
 import {
   changeGrantStatus,
   createSealer,
-  openSealedCredential,
   purgeExpiredConfirmations,
   recoverStaleReservations,
   type Store,
@@ -26,6 +23,7 @@ import { clientAddress } from './client-address.js';
 import { type GatewayConfig, type GatewayConfigInput, resolveGatewayConfig } from './config.js';
 import { CONFIRMATION_STATUS_PATH, confirmationStatus } from './confirmation-status.js';
 import { CORS, preflightHeaders } from './cors.js';
+import { countTokens } from './count-tokens.js';
 import { createDpopVerifier, rotatingNonces } from './dpop/index.js';
 import { GatewayError } from './gateway-error.js';
 import { asGatewayError, readJsonBody, sendError, sendJson } from './http-io.js';
@@ -316,11 +314,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
     if (route.endpoint === 'count_tokens') {
       return countTokens(
+        { upstream, sealer },
         context,
-        valid as Record<string, unknown>,
-        providerHeader,
-        passHeaders,
-        abort.signal,
+        { body: valid as Record<string, unknown>, providerHeader, passHeaders, signal: abort.signal },
         response,
       );
     }
@@ -340,56 +336,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       },
       response,
     );
-  };
-
-  /** `POST /v1/messages/count_tokens`: the provider counts, free; only the grant's provider and model checks apply. */
-  const countTokens = async (
-    context: GrantContext,
-    body: Record<string, unknown>,
-    providerHeader: string | undefined,
-    passHeaders: Record<string, string>,
-    signal: AbortSignal,
-    response: ServerResponse,
-  ) => {
-    const resolved = resolveTarget({
-      model: String(body.model),
-      providerHeader,
-      endpoint: 'anthropic',
-      granted: context.grant.details.providers,
-      providers: context.providers.map((provider) => ({ id: provider.providerId, api: provider.api })),
-      serves: (providerId, model) => Object.hasOwn(context.wallet.prices[providerId] ?? {}, model),
-    });
-    if (!resolved.ok) throw new GatewayError(resolved.refusal.code, resolved.refusal.message);
-    if (!modelAllowed(context.grant.details, resolved.target)) {
-      throw new GatewayError(
-        'model_not_allowed',
-        `The grant does not allow model "${resolved.target.model}".`,
-      );
-    }
-    const sealed = context.credentials.get(resolved.target.provider);
-    if (!sealed)
-      throw new GatewayError(
-        'provider_unavailable',
-        `The wallet has no key for "${resolved.target.provider}".`,
-      );
-    const credential = openSealedCredential(sealer, context.grant.accountId, sealed);
-    const result = await upstream.call({
-      endpoint: 'messages.count_tokens',
-      target: {
-        providerId: resolved.target.provider,
-        api: credential.api,
-        baseUrl: credential.baseUrl,
-        apiKey: credential.apiKey,
-      },
-      body: { ...body, model: resolved.target.model },
-      stream: false,
-      appWantsUsage: false,
-      headers: passHeaders,
-      signal,
-    });
-    if (!result.ok) throw new GatewayError('upstream_error', 'The provider could not count the tokens.');
-    response.writeHead(result.status, { 'content-type': 'application/json', ...CORS });
-    response.end(result.body);
   };
 
   const handle = (request: IncomingMessage, response: ServerResponse): boolean => {

@@ -1,0 +1,61 @@
+import type { ServerResponse } from 'node:http';
+import { modelAllowed, resolveTarget } from '@allowance/protocol';
+import { openSealedCredential, type Sealer } from '@allowance/store';
+import { CORS } from './cors.js';
+import { GatewayError } from './gateway-error.js';
+import type { GrantContext } from './load-grant.js';
+import type { Upstream } from './upstream/index.js';
+
+/**
+ * `POST /v1/messages/count_tokens`: the provider counts, free; only the grant's provider and
+ * model checks apply, and nothing is reserved or billed.
+ */
+export async function countTokens(
+  dependencies: { upstream: Upstream; sealer: Sealer },
+  context: GrantContext,
+  request: {
+    body: Record<string, unknown>;
+    providerHeader: string | undefined;
+    passHeaders: Record<string, string>;
+    signal: AbortSignal;
+  },
+  response: ServerResponse,
+): Promise<void> {
+  const { body, providerHeader } = request;
+  const resolved = resolveTarget({
+    model: String(body.model),
+    providerHeader,
+    endpoint: 'anthropic',
+    granted: context.grant.details.providers,
+    providers: context.providers.map((provider) => ({ id: provider.providerId, api: provider.api })),
+    serves: (providerId, model) => Object.hasOwn(context.wallet.prices[providerId] ?? {}, model),
+  });
+  if (!resolved.ok) throw new GatewayError(resolved.refusal.code, resolved.refusal.message);
+  if (!modelAllowed(context.grant.details, resolved.target)) {
+    throw new GatewayError('model_not_allowed', `The grant does not allow model "${resolved.target.model}".`);
+  }
+  const sealed = context.credentials.get(resolved.target.provider);
+  if (!sealed)
+    throw new GatewayError(
+      'provider_unavailable',
+      `The wallet has no key for "${resolved.target.provider}".`,
+    );
+  const credential = openSealedCredential(dependencies.sealer, context.grant.accountId, sealed);
+  const result = await dependencies.upstream.call({
+    endpoint: 'messages.count_tokens',
+    target: {
+      providerId: resolved.target.provider,
+      api: credential.api,
+      baseUrl: credential.baseUrl,
+      apiKey: credential.apiKey,
+    },
+    body: { ...body, model: resolved.target.model },
+    stream: false,
+    appWantsUsage: false,
+    headers: request.passHeaders,
+    signal: request.signal,
+  });
+  if (!result.ok) throw new GatewayError('upstream_error', 'The provider could not count the tokens.');
+  response.writeHead(result.status, { 'content-type': 'application/json', ...CORS });
+  response.end(result.body);
+}
