@@ -61,6 +61,18 @@ export {
 } from './money.js';
 export { type NarrowOptions, type NarrowResult, type NarrowViolation, narrow } from './narrow.js';
 export {
+  type AddressClass,
+  checkConnectedAddress,
+  checkProviderBaseUrl,
+  classifyAddress,
+  classifyHost,
+  type DestinationPolicy,
+  type DestinationProblem,
+  type DestinationVerdict,
+  FORBIDDEN_ADDRESS_CLASSES,
+  type HostClass,
+} from './network-addresses.js';
+export {
   isValidTimeZone,
   PERIODS,
   type Period,
