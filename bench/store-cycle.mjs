@@ -63,6 +63,7 @@ async function cycle() {
     endpoint: 'chat.completions',
     stream: false,
     clientAddress: '127.0.0.1',
+    limitsVersion: { grant: 0, wallet: 0 },
   });
   if (!reserved.ok) throw new Error(`refused: ${reserved.reason}`);
   await settle(store, {

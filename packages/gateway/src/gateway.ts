@@ -242,7 +242,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       body === undefined
         ? undefined
         : validateRequestBody(route.endpoint as MeteredEndpoint | 'count_tokens', body);
-    const { context } = await authenticate(request, route, url, dpop);
+    const { claims, context } = await authenticate(request, route, url, dpop);
     // A fresh nonce with every answer, so an app rarely pays the round trip of a use_dpop_nonce.
     if (nonces && dpop.used) response.setHeader('dpop-nonce', nonces.current());
 
@@ -333,6 +333,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         confirmation: request.headers['allowance-confirmation'],
         clientAddress: clientAddress(request, config.trustedProxies),
         signal: abort.signal,
+        reload: () => loadGrant(store, claims, now()),
       },
       response,
     );

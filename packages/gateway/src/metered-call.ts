@@ -1,12 +1,12 @@
 import { randomFillSync } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { type ApiFamily, formatMoney, gatewayErrorBody, type Usage } from '@allowance/protocol';
-import { type LedgerTable, openSealedCredential, type Sealer, type Store } from '@allowance/store';
+import { type Hold, type LedgerTable, openSealedCredential, type Sealer, type Store } from '@allowance/store';
 import { confirmCall } from './check-confirmation.js';
 import { GatewayError } from './gateway-error.js';
 import type { GrantContext } from './load-grant.js';
 import { type CallPlan, type MeteredEndpoint, planCall, rewriteBody } from './plan-call.js';
-import { holdsFor, reserveBudget } from './reserve-budget.js';
+import { holdsFor, LimitsChanged, reserveBudget } from './reserve-budget.js';
 import { billingHeaders, settleCall } from './settle-call.js';
 import type { Upstream, UpstreamFailure } from './upstream/index.js';
 import { jsonOutputTokens } from './upstream/json-output-tokens.js';
@@ -25,6 +25,22 @@ export interface MeteredCallDependencies {
   confirmationLifetimeMs?: number | undefined;
 }
 
+/** A metered call as the gateway received it. */
+export interface MeteredCallRequest {
+  endpoint: MeteredEndpoint;
+  family: ApiFamily;
+  body: Record<string, unknown>;
+  providerHeader: string | undefined;
+  passHeaders: Record<string, string>;
+  /** The `Allowance-Confirmation` header: an approval this call retries with (spec §6.10). */
+  confirmation?: string | string[] | undefined;
+  /** The app's address (spec SEC-3), for the ledger. */
+  clientAddress: string | null;
+  signal: AbortSignal;
+  /** Reads the grant again, with every check of step 4, when a limit changed under the call. */
+  reload: () => Promise<GrantContext>;
+}
+
 const NO_USAGE: Usage = { inputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0, outputTokens: 0 };
 
 /**
@@ -35,72 +51,15 @@ const NO_USAGE: Usage = { inputTokens: 0, cachedInputTokens: 0, cacheWriteTokens
 export async function meteredCall(
   dependencies: MeteredCallDependencies,
   context: GrantContext,
-  request: {
-    endpoint: MeteredEndpoint;
-    family: ApiFamily;
-    body: Record<string, unknown>;
-    providerHeader: string | undefined;
-    passHeaders: Record<string, string>;
-    /** The `Allowance-Confirmation` header: an approval this call retries with (spec §6.10). */
-    confirmation?: string | string[] | undefined;
-    /** The app's address (spec SEC-3), for the ledger. */
-    clientAddress: string | null;
-    signal: AbortSignal;
-  },
+  request: MeteredCallRequest,
   response: ServerResponse,
 ): Promise<void> {
   const startedAt = dependencies.now();
-  const { grant, wallet } = context;
-  const plan = planCall(context, request.endpoint, request.family, request.body, {
-    providerHeader: request.providerHeader,
-    defaultMaxOutputTokens: dependencies.defaultMaxOutputTokens,
-    now: new Date(startedAt),
-  });
   const callId = newCallId(startedAt);
   const stream = request.body.stream === true && request.endpoint !== 'embeddings';
-  // Step 9: above `confirm_above`, only an approval the user gave for this very call lets it on.
-  const confirmation = plan.needsConfirmation
-    ? await confirmCall(
-        {
-          store: dependencies.store,
-          issuer: dependencies.issuer,
-          lifetimeMs: dependencies.confirmationLifetimeMs,
-        },
-        context,
-        plan,
-        { id: callId, header: request.confirmation, now: startedAt },
-      )
-    : undefined;
-  const worst = { moneyMicros: plan.worstCaseMicros, tokens: plan.inputTokens + plan.maxOutputTokens };
-  const holds = holdsFor(grant, wallet, worst, new Date(startedAt));
-  let credential: ReturnType<typeof openSealedCredential>;
-  try {
-    const sealed = context.credentials.get(plan.target.provider);
-    if (!sealed)
-      throw new GatewayError('provider_unavailable', `The wallet has no key for "${plan.target.provider}".`);
-    credential = openSealedCredential(dependencies.sealer, grant.accountId, sealed);
-    await reserveBudget(
-      dependencies.store,
-      {
-        id: callId,
-        grant,
-        providerId: plan.target.provider,
-        model: plan.target.model,
-        endpoint: request.endpoint,
-        stream,
-        clientAddress: request.clientAddress,
-      },
-      holds,
-      worst,
-      wallet.currency,
-      startedAt,
-      dependencies.reservationDeadlineMs,
-    );
-  } catch (error) {
-    // A confirmation is consumed only by a call that got its reservation (spec MTR-32, §6.10).
-    await confirmation?.restore();
-    throw error;
-  }
+  const reserved = await planAndReserve(dependencies, context, request, { callId, startedAt, stream });
+  const { plan, holds, credential } = reserved;
+  const { grant, wallet } = reserved.context;
 
   const settle = (
     usage: Usage,
@@ -218,6 +177,90 @@ export async function meteredCall(
     const remaining =
       billing.remainingMicros === undefined ? '' : ` remaining=${formatMoney(billing.remainingMicros)}`;
     response.end(priced ? `: allowance-cost=${formatMoney(billing.costMicros)}${remaining}\n\n` : undefined);
+  }
+}
+
+/** How often a call is planned again when a limit changes under it, before it is refused. */
+const PLANNING_ATTEMPTS = 5;
+
+/**
+ * Steps 7 to 10: plan the call against the grant's limits as read, confirm it if it needs it, and
+ * reserve its worst case. When a limit changed between the read and the reservation (spec
+ * MTR-34), nothing was held: the grant is read again and the call planned again, so a call in
+ * flight while the owner sets a cap can never slip past it.
+ */
+async function planAndReserve(
+  dependencies: MeteredCallDependencies,
+  firstContext: GrantContext,
+  request: MeteredCallRequest,
+  call: { callId: string; startedAt: number; stream: boolean },
+): Promise<{
+  context: GrantContext;
+  plan: CallPlan;
+  holds: Hold[];
+  credential: ReturnType<typeof openSealedCredential>;
+}> {
+  let context = firstContext;
+  for (let attempt = 1; ; attempt += 1) {
+    const { grant, wallet } = context;
+    const plan = planCall(context, request.endpoint, request.family, request.body, {
+      providerHeader: request.providerHeader,
+      defaultMaxOutputTokens: dependencies.defaultMaxOutputTokens,
+      now: new Date(call.startedAt),
+    });
+    // Step 9: above `confirm_above`, only an approval the user gave for this very call lets it on.
+    const confirmation = plan.needsConfirmation
+      ? await confirmCall(
+          {
+            store: dependencies.store,
+            issuer: dependencies.issuer,
+            lifetimeMs: dependencies.confirmationLifetimeMs,
+          },
+          context,
+          plan,
+          { id: call.callId, header: request.confirmation, now: call.startedAt },
+        )
+      : undefined;
+    const worst = { moneyMicros: plan.worstCaseMicros, tokens: plan.inputTokens + plan.maxOutputTokens };
+    const holds = holdsFor(grant, wallet, worst, new Date(call.startedAt));
+    try {
+      const sealed = context.credentials.get(plan.target.provider);
+      if (!sealed)
+        throw new GatewayError(
+          'provider_unavailable',
+          `The wallet has no key for "${plan.target.provider}".`,
+        );
+      const credential = openSealedCredential(dependencies.sealer, grant.accountId, sealed);
+      await reserveBudget(
+        dependencies.store,
+        {
+          id: call.callId,
+          grant,
+          walletLimitsVersion: wallet.limitsVersion,
+          providerId: plan.target.provider,
+          model: plan.target.model,
+          endpoint: request.endpoint,
+          stream: call.stream,
+          clientAddress: request.clientAddress,
+        },
+        holds,
+        worst,
+        wallet.currency,
+        call.startedAt,
+        dependencies.reservationDeadlineMs,
+      );
+      return { context, plan, holds, credential };
+    } catch (error) {
+      // A confirmation is consumed only by a call that got its reservation (spec MTR-32, §6.10).
+      await confirmation?.restore();
+      if (!(error instanceof LimitsChanged)) throw error;
+      if (attempt === PLANNING_ATTEMPTS) {
+        throw new GatewayError('rate_limited', 'The allowance is being changed right now. Retry shortly.', {
+          headers: { 'retry-after': '1' },
+        });
+      }
+      context = await request.reload();
+    }
   }
 }
 

@@ -53,12 +53,23 @@ export function holdsFor(
   return holds;
 }
 
-/** Reserves atomically, or throws the refusal the spec gives (MTR-19, REV-5). */
+/**
+ * A limit of the grant or the wallet changed between reading the grant and reserving (spec
+ * MTR-34): nothing was held, and the call must be planned again from the stored limits.
+ */
+export class LimitsChanged extends Error {
+  constructor() {
+    super('the limits changed while the call was planned');
+  }
+}
+
+/** Reserves atomically, or throws the refusal the spec gives (MTR-19, REV-5), or {@link LimitsChanged}. */
 export async function reserveBudget(
   store: Store,
   call: {
     id: string;
-    grant: { id: string; accountId: string; clientId: string };
+    grant: { id: string; accountId: string; clientId: string; limitsVersion: number };
+    walletLimitsVersion: number;
     providerId: string;
     model: string;
     /** For the ledger row: the endpoint, whether streamed, the app's address. */
@@ -87,9 +98,12 @@ export async function reserveBudget(
     endpoint: call.endpoint,
     stream: call.stream,
     clientAddress: call.clientAddress,
+    limitsVersion: { grant: call.grant.limitsVersion, wallet: call.walletLimitsVersion },
   });
   if (outcome.ok) return;
   switch (outcome.reason) {
+    case 'limits_changed':
+      throw new LimitsChanged();
     case 'grant_unknown':
       throw new GatewayError('invalid_token', 'The access token names no grant of this wallet.', {
         challengeError: 'invalid_token',

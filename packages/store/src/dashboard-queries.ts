@@ -1,6 +1,7 @@
 import type { ApprovedAiAllowance, GrantStatus } from '@allowance/protocol';
-import type { ExpressionBuilder } from 'kysely';
+import { type ExpressionBuilder, sql } from 'kysely';
 import type { Store } from './database.js';
+import { resyncGrantCounters } from './limit-counters.js';
 import type { Database, LedgerTable } from './schema.js';
 
 // Reads and writes of the user's dashboard. Every function takes the account id and filters by
@@ -260,7 +261,10 @@ export async function changeGrantStatus(
 /**
  * Replaces the approved allowance of one of the account's live (not revoked) grants, and its
  * expiry with it. `previous` is the details the caller checked the change against: if the grant
- * changed in between, nothing is written and `false` comes back (compare and set).
+ * changed in between, nothing is written and `false` comes back (compare and set). In the same
+ * transaction the grant's limits version moves on, so a call planned against the old limits is
+ * planned again (spec MTR-34), and the new limits' counters are rebuilt from the ledger, so they
+ * count all spend already made in their periods (spec MTR-35).
  */
 export async function replaceGrantDetails(
   store: Store,
@@ -275,9 +279,10 @@ export async function replaceGrantDetails(
   return store.writeTransaction(async (transaction) => {
     const row = await transaction
       .selectFrom('grants')
-      .select(['details', 'status'])
-      .where('id', '=', change.grantId)
-      .where('account_id', '=', change.accountId)
+      .leftJoin('wallets', 'wallets.account_id', 'grants.account_id')
+      .select(['grants.details', 'grants.status', 'wallets.time_zone'])
+      .where('grants.id', '=', change.grantId)
+      .where('grants.account_id', '=', change.accountId)
       .executeTakeFirst();
     if (!row || row.status === 'revoked' || row.details !== JSON.stringify(change.previous)) return false;
     await transaction
@@ -286,9 +291,18 @@ export async function replaceGrantDetails(
         details: JSON.stringify(change.details),
         expires_at: Date.parse(change.details.expires_at),
         updated_at: change.now,
+        limits_version: sql<number>`limits_version + 1`,
       })
       .where('id', '=', change.grantId)
       .execute();
+    if (row.time_zone !== null) {
+      await resyncGrantCounters(
+        transaction,
+        { id: change.grantId, details: change.details },
+        row.time_zone,
+        change.now,
+      );
+    }
     return true;
   });
 }

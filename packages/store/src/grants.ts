@@ -20,6 +20,8 @@ export interface GrantRecord {
   /** The last change by the user (status, limits, addresses). */
   updatedAt: number;
   expiresAt: number;
+  /** Moves on every change of the details; a reservation planned at another version is refused (spec MTR-34). */
+  limitsVersion: number;
 }
 
 /** A grant's row as stored. */
@@ -36,6 +38,7 @@ export type GrantRow = {
   created_at: number;
   updated_at: number;
   expires_at: number;
+  limits_version: number;
 };
 
 /** A stored row as the record callers see. */
@@ -52,6 +55,7 @@ export const toRecord = (row: GrantRow): GrantRecord => ({
   createdAt: Number(row.created_at),
   updatedAt: Number(row.updated_at),
   expiresAt: Number(row.expires_at),
+  limitsVersion: Number(row.limits_version),
 });
 
 /** The columns {@link toRecord} reads. */
@@ -68,6 +72,7 @@ export const columns = [
   'created_at',
   'updated_at',
   'expires_at',
+  'limits_version',
 ] as const;
 
 /** A new grant id. oidc-provider's Grant takes the same id, so its tokens carry ours. */

@@ -51,6 +51,7 @@ export {
   setGrantAllowlist,
   setGrantRequireDpop,
 } from './grants.js';
+export { type LegacyOidcModelsRewrite, rewriteLegacyOidcModels } from './legacy-oidc-models.js';
 export { loadMasterKey, type MasterKeySource } from './master-key.js';
 export { type PreparedQuery, preparedQuery } from './prepared-query.js';
 export { takeFromRateBucket } from './rate-buckets.js';
@@ -67,4 +68,5 @@ export {
 } from './reservations.js';
 export type * from './schema.js';
 export { createSealer, generateMasterKey, type Sealer } from './sealing.js';
+export { updateWalletSettings, type WalletChanges } from './wallet-changes.js';
 export { type WalletSettings, walletSettings } from './wallet-settings.js';

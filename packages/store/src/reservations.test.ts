@@ -47,6 +47,7 @@ function request(holds: Hold[], overrides: Partial<ReservationRequest> = {}): Re
     endpoint: 'chat.completions',
     stream: true,
     clientAddress: '203.0.113.7',
+    limitsVersion: { grant: 0, wallet: 0 },
     ...overrides,
   };
 }

@@ -35,11 +35,18 @@ export interface ReservationRequest {
   endpoint: string;
   stream: boolean;
   clientAddress: string | null;
+  /**
+   * The limits versions of the grant and of its wallet that the holds were planned from: when
+   * either moved since, a limit changed and the holds may be wrong, so nothing is held (MTR-34).
+   */
+  limitsVersion: { grant: number; wallet: number };
 }
 
 /** Why a reservation was refused. Nothing was held. */
 export type ReservationRefusal =
   | { reason: 'grant_unknown' | 'grant_revoked' | 'grant_suspended' | 'grant_expired' }
+  /** A limit changed after the call was planned: plan it again from the stored limits. */
+  | { reason: 'limits_changed' }
   | { reason: 'limit_reached'; hold: Hold; spent: number; reserved: number };
 
 class LimitReached extends Error {
@@ -53,7 +60,9 @@ class LimitReached extends Error {
  * transaction: an existing counter moves only through an upsert whose update carries
  * `WHERE spent + reserved + amount <= cap`, and a counter the hold creates is checked against its
  * cap before the commit, so spent + reserved never passes a cap, whatever runs at the same time
- * (spec MTR invariant).
+ * (spec MTR-18). The limits the holds were planned from must still be the stored ones (MTR-34):
+ * a change of a limit commits either before this transaction, and then the versions differ, or
+ * after it, and then it counts this reservation as open (MTR-35).
  * Either every hold is taken or none is.
  */
 export async function reserve(
@@ -67,6 +76,11 @@ export async function reserve(
       if (grant.status === 'revoked') throw new LimitReached({ reason: 'grant_revoked' });
       if (grant.status === 'suspended') throw new LimitReached({ reason: 'grant_suspended' });
       if (Number(grant.expires_at) <= request.now) throw new LimitReached({ reason: 'grant_expired' });
+      if (
+        Number(grant.limits_version) !== request.limitsVersion.grant ||
+        Number(grant.wallet_limits_version ?? 0) !== request.limitsVersion.wallet
+      )
+        throw new LimitReached({ reason: 'limits_changed' });
 
       for (const hold of request.holds) {
         const held = (await holdOnCounter(transaction, hold)).rows[0];
@@ -225,9 +239,20 @@ export async function settle(store: Store, request: SettlementRequest): Promise<
 // The statements of a reservation and its settlement, built once (issue 8, see prepared-query.ts).
 type CounterKey = { subject: string; kind: 'money' | 'tokens'; periodKey: string };
 
-const grantLiveness = preparedQuery<{ id: string }, { status: string; expires_at: number }>(
-  (database, slot) =>
-    database.selectFrom('grants').select(['status', 'expires_at']).where('id', '=', slot('id')),
+const grantLiveness = preparedQuery<
+  { id: string },
+  { status: string; expires_at: number; limits_version: number; wallet_limits_version: number | null }
+>((database, slot) =>
+  database
+    .selectFrom('grants')
+    .leftJoin('wallets', 'wallets.account_id', 'grants.account_id')
+    .select([
+      'grants.status',
+      'grants.expires_at',
+      'grants.limits_version',
+      'wallets.limits_version as wallet_limits_version',
+    ])
+    .where('grants.id', '=', slot('id')),
 );
 
 // Creates the counter holding the amount, or adds the amount to it only while

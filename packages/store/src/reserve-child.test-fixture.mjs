@@ -23,6 +23,7 @@ await Promise.all(
       endpoint: 'chat.completions',
       stream: false,
       clientAddress: null,
+      limitsVersion: { grant: 0, wallet: 0 },
     });
     if (!outcome.ok) return;
     granted += 1;

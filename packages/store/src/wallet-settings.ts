@@ -1,3 +1,4 @@
+import type { Selectable } from 'kysely';
 import { DEFAULT_PRICES, type PriceTable, priceTableSchema } from '@allowance/protocol';
 import type { Store } from './database.js';
 import { preparedQuery } from './prepared-query.js';
@@ -10,6 +11,8 @@ export interface WalletSettings {
   prices: PriceTable;
   exchangeRates: Record<string, string>;
   monthlyCapMicros: number | null;
+  /** Moves on every change of the cap or the time zone; a reservation planned at another version is refused (spec MTR-34). */
+  limitsVersion: number;
 }
 
 /** The account's settings; the shipped prices overlaid with the user's own, model by model. */
@@ -23,7 +26,7 @@ export function walletFromRow(
   row: Pick<
     WalletsTable,
     'currency' | 'time_zone' | 'price_overrides' | 'exchange_rates' | 'monthly_cap_micros'
-  >,
+  > & { limits_version: number },
 ): WalletSettings {
   return {
     currency: row.currency,
@@ -31,10 +34,11 @@ export function walletFromRow(
     prices: mergedPrices(row.price_overrides),
     exchangeRates: parsedRates(row.exchange_rates),
     monthlyCapMicros: row.monthly_cap_micros === null ? null : Number(row.monthly_cap_micros),
+    limitsVersion: Number(row.limits_version),
   };
 }
 
-const walletRow = preparedQuery<{ accountId: string }, WalletsTable>((database, slot) =>
+const walletRow = preparedQuery<{ accountId: string }, Selectable<WalletsTable>>((database, slot) =>
   database.selectFrom('wallets').selectAll().where('account_id', '=', slot('accountId')),
 );
 

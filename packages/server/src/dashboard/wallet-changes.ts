@@ -1,5 +1,7 @@
 import type { ApprovedAiAllowance } from '@allowance/protocol';
-import type { Store } from '@allowance/store';
+import { type Store, updateWalletSettings, type WalletChanges } from '@allowance/store';
+
+export type { WalletChanges };
 
 // Writes of the settings page to the account's wallet row. The gateway reads the row on every
 // call (walletSettings), so each change applies from the next call. Validate before writing:
@@ -20,14 +22,6 @@ export async function walletOverrides(
   );
 }
 
-/** Changes to a wallet's settings; what is left out stays as it is. Validate before calling. */
-export interface WalletChanges {
-  timeZone?: string;
-  priceOverrides?: unknown;
-  exchangeRates?: Record<string, string>;
-  monthlyCapMicros?: number | null;
-}
-
 /** Applies validated changes to the account's wallet; returns whether the wallet exists. */
 export async function updateWallet(
   store: Store,
@@ -35,20 +29,7 @@ export async function updateWallet(
   changes: WalletChanges,
   now: number,
 ): Promise<boolean> {
-  const result = await store.database
-    .updateTable('wallets')
-    .set({
-      updated_at: now,
-      ...(changes.timeZone !== undefined && { time_zone: changes.timeZone }),
-      ...(changes.priceOverrides !== undefined && {
-        price_overrides: JSON.stringify(changes.priceOverrides),
-      }),
-      ...(changes.exchangeRates !== undefined && { exchange_rates: JSON.stringify(changes.exchangeRates) }),
-      ...(changes.monthlyCapMicros !== undefined && { monthly_cap_micros: changes.monthlyCapMicros }),
-    })
-    .where('account_id', '=', accountId)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+  return updateWalletSettings(store, accountId, changes, now);
 }
 
 /**
