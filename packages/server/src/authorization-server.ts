@@ -1,6 +1,6 @@
 import { hkdfSync } from 'node:crypto';
 import type { Server } from 'node:http';
-import { createSealer, type Store } from '@allowance/store';
+import { createSealer, rewriteLegacyOidcModels, type Store } from '@allowance/store';
 import type { JWK } from 'jose';
 import Koa, { type Context, type Next } from 'koa';
 import type Provider from 'oidc-provider';
@@ -16,6 +16,7 @@ import { loadSigningKeys } from './keys/signing-keys.js';
 import { createLogger } from './logger.js';
 import { type EndpointThrottlePolicy, endpointThrottle } from './oidc/endpoint-throttle.js';
 import { purgeExpired } from './oidc/kysely-adapter.js';
+import { createOidcRecordSealing, sealLegacyRow } from './oidc/oidc-record-sealing.js';
 import { createProvider } from './oidc/provider.js';
 import { insideProvider, providerContextStorage } from './oidc/provider-context.js';
 import { FormError } from './pages/form-body.js';
@@ -71,12 +72,24 @@ export async function createAuthorizationServer(
   // Cookie and pairwise secrets come from the master key, so they survive restarts and need no
   // storage of their own; rotating the master key rotates them.
   const cookieKeys = config.cookieKeys ?? [derive(options.masterKey, 'cookie signing').toString('base64url')];
+  // Spec SEC-14: oidc-provider's records are found by keyed hashes and sealed. Rows an older
+  // release stored in clear are rewritten here, before the first request, since the migration
+  // that moved them aside runs without the master key.
+  const records = createOidcRecordSealing({
+    sealer,
+    indexKey: derive(options.masterKey, 'oidc record index'),
+  });
+  const legacy = await rewriteLegacyOidcModels(store, (row) =>
+    sealLegacyRow(records, row, Math.floor(now() / 1000)),
+  );
+  if (legacy) logger.info(legacy, 'sealed the oidc-provider records an older release kept in clear');
   const signingKeys = await loadSigningKeys(store, sealer, {
     now: now(),
     tokenLifetimeSeconds: config.accessTokenSeconds,
   });
   const provider = createProvider(config, {
     store,
+    records,
     signingKeys,
     cookieKeys,
     pairwiseSecret: derive(options.masterKey, 'pairwise subject'),

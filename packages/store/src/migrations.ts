@@ -1,4 +1,5 @@
 import { type Kysely, type Migration, type MigrationProvider, SqliteAdapter, sql } from 'kysely';
+import { sealedOidcModels } from './migration-0008-sealed-oidc-models.js';
 
 // Every statement here is plain DDL that SQLite and PostgreSQL both accept: text, bigint and
 // integer columns, composite primary keys, plain indexes; the one SQLite-only step says so.
@@ -334,6 +335,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0004-rate-buckets': rateBuckets,
   '0005-ledger-fields': ledgerFields,
   '0006-compact-call-tables': compactCallTables,
+  '0008-sealed-oidc-models': sealedOidcModels,
 };
 
 /** Kysely's migrator reads the list from code, so a build carries its own migrations. */

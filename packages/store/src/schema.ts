@@ -147,13 +147,23 @@ export interface LedgerTable {
   client_address: string | null;
 }
 
-/** Every oidc-provider model (sessions, codes, refresh tokens, grants, clients …) as JSON. */
+/**
+ * Every oidc-provider model (sessions, codes, refresh tokens, grants, clients …). Since migration
+ * 0008 (spec SEC-14) no column holds a token, code or session id in clear: ids, uids and user
+ * codes are keyed hashes and payloads are sealed, except a Grant's, kept under the wallet's grant
+ * id with a JSON payload, since neither is a secret.
+ */
 export interface OidcModelsTable {
   model: string;
+  /** HMAC-SHA-256 of the record's id under a key derived from the master key; a Grant's id as is. */
   id: string;
+  /** The record sealed under the master key for this row; a Grant's as JSON. */
   payload: string;
+  /** The grant id, which is not a secret, so that a grant's tokens can all be revoked. */
   grant_id: string | null;
+  /** Keyed hash of a device code's user code. */
   user_code: string | null;
+  /** Keyed hash of a session's uid. */
   uid: string | null;
   expires_at: number | null;
   consumed_at: number | null;

@@ -1,78 +1,88 @@
 import type { Store } from '@allowance/store';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { OidcRecordSealing } from './oidc-record-sealing.js';
 
 const seconds = () => Math.floor(Date.now() / 1000);
 
 /**
  * oidc-provider's storage for every model it keeps (sessions, interactions, codes, refresh tokens,
  * device codes, grants, registered clients, replay detection …), in one dialect-neutral table.
- * Expired rows are invisible at once and purged by {@link purgeExpired}.
+ * Records are found by a keyed hash of their id, uid or user code and their payloads are sealed
+ * (spec SEC-14, see oidc-record-sealing.ts), so the table holds no usable token: each lookup
+ * costs one HMAC, and each record read one AES-GCM opening. Expired rows are invisible at once and
+ * purged by {@link purgeExpired}.
  */
 export function kyselyAdapter(
   store: Store,
+  records: OidcRecordSealing,
   hooks: { onGrantDestroyed?: (grantId: string) => Promise<void> } = {},
 ): new (
   model: string,
 ) => Adapter {
   const database = store.database;
+  const columns = ['id', 'payload', 'expires_at', 'consumed_at'] as const;
+
   const live = (
-    row: { payload: string; expires_at: number | null; consumed_at: number | null } | undefined,
+    model: string,
+    row: { id: string; payload: string; expires_at: number | null; consumed_at: number | null } | undefined,
   ) => {
     if (!row || (row.expires_at !== null && Number(row.expires_at) <= seconds())) return undefined;
-    const payload = JSON.parse(row.payload) as AdapterPayload;
-    if (row.consumed_at !== null) payload.consumed = Number(row.consumed_at);
+    const payload = records.open(model, row.id, row.payload);
+    if (payload && row.consumed_at !== null) payload.consumed = Number(row.consumed_at);
     return payload;
   };
-  const columns = ['payload', 'expires_at', 'consumed_at'] as const;
 
   return class KyselyAdapter implements Adapter {
     constructor(private readonly model: string) {}
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
-      const row = {
-        payload: JSON.stringify(payload),
-        grant_id: payload.grantId ?? null,
-        user_code: payload.userCode ?? null,
-        uid: payload.uid ?? null,
-        expires_at: typeof expiresIn === 'number' ? seconds() + expiresIn : null,
-      };
+      const sealed = records.row(
+        this.model,
+        id,
+        payload,
+        typeof expiresIn === 'number' ? seconds() + expiresIn : null,
+      );
+      const { model: _model, id: _id, consumed_at: _consumed, ...row } = sealed;
       // consumed_at is left alone on update: re-saving a consumed code must not revive it.
       await database
         .insertInto('oidc_models')
-        .values({ model: this.model, id, consumed_at: null, ...row })
+        .values(sealed)
         .onConflict((conflict) => conflict.columns(['model', 'id']).doUpdateSet(row))
         .execute();
     }
 
     async find(id: string) {
       return live(
+        this.model,
         await database
           .selectFrom('oidc_models')
           .select(columns)
           .where('model', '=', this.model)
-          .where('id', '=', id)
+          .where('id', '=', records.index(this.model, 'id', id))
           .executeTakeFirst(),
       );
     }
 
     async findByUid(uid: string) {
       return live(
+        this.model,
         await database
           .selectFrom('oidc_models')
           .select(columns)
           .where('model', '=', this.model)
-          .where('uid', '=', uid)
+          .where('uid', '=', records.index(this.model, 'uid', uid))
           .executeTakeFirst(),
       );
     }
 
     async findByUserCode(userCode: string) {
       return live(
+        this.model,
         await database
           .selectFrom('oidc_models')
           .select(columns)
           .where('model', '=', this.model)
-          .where('user_code', '=', userCode)
+          .where('user_code', '=', records.index(this.model, 'userCode', userCode))
           .executeTakeFirst(),
       );
     }
@@ -82,19 +92,24 @@ export function kyselyAdapter(
         .updateTable('oidc_models')
         .set({ consumed_at: seconds() })
         .where('model', '=', this.model)
-        .where('id', '=', id)
+        .where('id', '=', records.index(this.model, 'id', id))
         .where('consumed_at', 'is', null)
         .execute();
     }
 
     async destroy(id: string): Promise<void> {
-      await database.deleteFrom('oidc_models').where('model', '=', this.model).where('id', '=', id).execute();
+      await database
+        .deleteFrom('oidc_models')
+        .where('model', '=', this.model)
+        .where('id', '=', records.index(this.model, 'id', id))
+        .execute();
       // oidc-provider destroys a Grant when it revokes it (refresh token or code replay, RFC 7009
       // revocation) and awaits this call before answering, so the wallet's grant is dead by then.
       if (this.model === 'Grant') await hooks.onGrantDestroyed?.(id);
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
+      // The grant id is kept as is: it is not a secret (see oidc-record-sealing.ts).
       await database
         .deleteFrom('oidc_models')
         .where('model', '=', this.model)

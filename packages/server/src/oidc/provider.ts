@@ -11,12 +11,15 @@ import { validateAllowanceRequest } from './allowance-request.js';
 import { deviceFlowPages } from './device-pages.js';
 import { devicePolling } from './device-polling.js';
 import { kyselyAdapter } from './kysely-adapter.js';
+import type { OidcRecordSealing } from './oidc-record-sealing.js';
 import { redirectUriProblem } from './redirect-uri-policy.js';
 import { renderProviderError } from './render-error.js';
 
 /** What the provider needs besides the configuration. */
 export interface ProviderDependencies {
   store: Store;
+  /** How records are hashed and sealed in the store (spec SEC-14). */
+  records: OidcRecordSealing;
   signingKeys: JWK[];
   cookieKeys: string[];
   /** Secret for pairwise subject identifiers. */
@@ -40,7 +43,7 @@ export function createProvider(config: ServerConfig, dependencies: ProviderDepen
     createHmac('sha256', dependencies.pairwiseSecret).update(`${clientId}|${accountId}`).digest('base64url');
 
   const configuration: Configuration = {
-    adapter: kyselyAdapter(store, {
+    adapter: kyselyAdapter(store, dependencies.records, {
       onGrantDestroyed: async (grantId) => {
         await revokeGrant(
           store,
