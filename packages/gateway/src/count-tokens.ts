@@ -4,7 +4,7 @@ import { openSealedCredential, type Sealer } from '@allowance/store';
 import { CORS } from './cors.js';
 import { GatewayError } from './gateway-error.js';
 import type { GrantContext } from './load-grant.js';
-import type { Upstream } from './upstream/index.js';
+import { refusedDestinationMessage, type Upstream } from './upstream/index.js';
 
 /**
  * `POST /v1/messages/count_tokens`: the provider counts, free; only the grant's provider and
@@ -48,6 +48,7 @@ export async function countTokens(
       api: credential.api,
       baseUrl: credential.baseUrl,
       apiKey: credential.apiKey,
+      privateNetworkAllowed: credential.privateNetwork,
     },
     body: { ...body, model: resolved.target.model },
     stream: false,
@@ -55,6 +56,11 @@ export async function countTokens(
     headers: request.passHeaders,
     signal: request.signal,
   });
+  // Nothing is reserved for a count; a key the gateway must not send is refused (spec GW-13, SEC-8).
+  if (!result.ok && result.failure.kind === 'refused') {
+    const message = refusedDestinationMessage(resolved.target.provider, result.failure.problem);
+    throw new GatewayError('provider_unavailable', message);
+  }
   if (!result.ok) throw new GatewayError('upstream_error', 'The provider could not count the tokens.');
   response.writeHead(result.status, { 'content-type': 'application/json', ...CORS });
   response.end(result.body);

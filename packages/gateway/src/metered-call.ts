@@ -8,7 +8,7 @@ import type { GrantContext } from './load-grant.js';
 import { type CallPlan, type MeteredEndpoint, planCall, rewriteBody } from './plan-call.js';
 import { holdsFor, LimitsChanged, reserveBudget } from './reserve-budget.js';
 import { billingHeaders, settleCall } from './settle-call.js';
-import type { Upstream, UpstreamFailure } from './upstream/index.js';
+import { refusedDestinationMessage, type Upstream, type UpstreamFailure } from './upstream/index.js';
 import { jsonOutputTokens } from './upstream/json-output-tokens.js';
 
 /** What a metered call needs from the gateway around it. */
@@ -95,6 +95,7 @@ export async function meteredCall(
       api: credential.api,
       baseUrl: credential.baseUrl,
       apiKey: credential.apiKey,
+      privateNetworkAllowed: credential.privateNetwork,
     },
     body: rewriteBody(request.endpoint, request.body, plan, grant.details.retention),
     stream,
@@ -112,11 +113,11 @@ export async function meteredCall(
       await settle(
         NO_USAGE,
         failureStatus(result.failure),
-        result.failure.status ?? 502,
+        failureHttpStatus(result.failure),
         result.failure.kind,
         { requestId: result.failure.requestId },
       );
-      return answerFailure(result.failure, response);
+      return answerFailure(result.failure, response, plan.target.provider);
     }
     const answeredAt = dependencies.now();
     // No usage in the answer: the input estimate and the output counted from its text (MTR-24).
@@ -146,10 +147,16 @@ export async function meteredCall(
     drained: () => new Promise<void>((resolve) => response.once('drain', resolve)),
   });
   if (result.failure && !started) {
-    await settle(NO_USAGE, failureStatus(result.failure), result.failure.status ?? 502, result.failure.kind, {
-      requestId: result.requestId,
-    });
-    return answerFailure(result.failure, response);
+    await settle(
+      NO_USAGE,
+      failureStatus(result.failure),
+      failureHttpStatus(result.failure),
+      result.failure.kind,
+      {
+        requestId: result.requestId,
+      },
+    );
+    return answerFailure(result.failure, response, plan.target.provider);
   }
   // A stream that ended early (the app left, or the provider dropped it) is billed for what was
   // produced, never zero when anything was delivered (spec MTR-22, MTR-24).
@@ -299,13 +306,21 @@ function mergeUsage(reported: Usage | undefined, counted: Usage): Usage {
   };
 }
 
+/** The HTTP status a failure is answered with, for the ledger (spec 05-gateway §5.7.1). */
+function failureHttpStatus(failure: UpstreamFailure): number {
+  return failure.status ?? (failure.kind === 'refused' ? 503 : 502);
+}
+
 /**
  * A provider failure as the app sees it (spec 05-gateway): its rate limit passes through as 429,
  * its refusal of the wallet's key is the wallet's problem (502), a timeout is 504, and the rest
  * is 502, all thrown as refusals; only a provider's own 4xx about the request (a bad parameter)
  * is relayed unchanged, since the app must see what it got wrong.
  */
-function answerFailure(failure: UpstreamFailure, response: ServerResponse): void {
+function answerFailure(failure: UpstreamFailure, response: ServerResponse, providerId: string): void {
+  // The key was not sent, because of where its name led at connect time (spec SEC-8, GW-13).
+  if (failure.kind === 'refused')
+    throw new GatewayError('provider_unavailable', refusedDestinationMessage(providerId, failure.problem));
   if (failure.kind === 'timeout')
     throw new GatewayError('upstream_timeout', 'The provider did not answer in time. Nothing was billed.');
   const status = failure.kind === 'status' ? failure.status : undefined;

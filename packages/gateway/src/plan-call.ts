@@ -10,6 +10,7 @@ import type { ConfiguredProvider } from '@allowance/store';
 import { countConversationInput, countEmbeddingInput, countingFor } from './count-input.js';
 import { GatewayError } from './gateway-error.js';
 import type { GrantContext } from './load-grant.js';
+import { destinationFailure, refusedDestinationMessage } from './upstream/index.js';
 
 /** Which endpoint a metered call came in on. */
 export type MeteredEndpoint = 'chat.completions' | 'embeddings' | 'messages';
@@ -65,6 +66,20 @@ export function planCall(
   const provider = providers.find((candidate) => candidate.providerId === target.provider);
   if (!provider)
     throw new GatewayError('provider_unavailable', `The wallet has no key for "${target.provider}".`);
+  // A key whose base URL it must not be sent to is no usable key (spec GW-13, SEC-7, SEC-8):
+  // refused here, before anything is held. A name's addresses are checked at connect time.
+  const refused = destinationFailure({
+    providerId: provider.providerId,
+    api: provider.api,
+    baseUrl: provider.baseUrl,
+    apiKey: '',
+    privateNetworkAllowed: provider.privateNetwork,
+  });
+  if (refused)
+    throw new GatewayError(
+      'provider_unavailable',
+      refusedDestinationMessage(target.provider, refused.problem),
+    );
   const price = findPrice(wallet.prices, target.provider, target.model, lookup);
   const counting = countingFor(provider.api, provider.providerId, target.model);
   const inputTokens =

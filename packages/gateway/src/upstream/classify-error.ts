@@ -1,4 +1,5 @@
 import type { CallScope } from './call-scope.js';
+import { DestinationRefusedError, refusedFailure } from './destination-guard.js';
 import { redactSecret } from './redact-secret.js';
 import type { UpstreamTarget } from './upstream-call.js';
 import type { UpstreamFailure } from './upstream-failure.js';
@@ -28,6 +29,8 @@ export function classifyError(error: unknown, scope: CallScope, target: Upstream
   const ended = scopeFailure(scope, target);
   if (ended !== undefined) return ended;
   const provider = `provider "${target.providerId}"`;
+  const refused = refusedError(error);
+  if (refused !== undefined) return refusedFailure(target, refused.problem, refused.message);
   const code = errorCode(error);
   if (code === undefined || PROGRAMMING_CODES.has(code)) throw error;
   const detail = redactSecret(error instanceof Error ? error.message : String(error), target.apiKey);
@@ -48,6 +51,17 @@ export function scopeFailure(scope: CallScope, target: UpstreamTarget): Upstream
   }
   if (scope.timedOut) {
     return { kind: 'timeout', message: `The call to ${provider} did not finish in the time allowed.` };
+  }
+  return undefined;
+}
+
+/** The connect-time refusal (spec SEC-8) behind an error, however undici wrapped it. */
+function refusedError(error: unknown): DestinationRefusedError | undefined {
+  for (let current = error, depth = 0; depth < 5; depth += 1) {
+    if (current instanceof DestinationRefusedError) return current;
+    if (typeof current !== 'object' || current === null) return undefined;
+    const { cause, errors } = current as { cause?: unknown; errors?: unknown };
+    current = cause ?? (Array.isArray(errors) ? errors[0] : undefined);
   }
   return undefined;
 }

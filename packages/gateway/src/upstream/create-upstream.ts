@@ -1,8 +1,9 @@
 import { Agent, type Dispatcher } from 'undici';
+import { guardedLookup } from './destination-guard.js';
 import { forwardJson } from './forward-json.js';
 import { forwardStream } from './forward-stream.js';
 import type { StreamSink } from './stream-sink.js';
-import type { UpstreamCall } from './upstream-call.js';
+import type { UpstreamCall, UpstreamTarget } from './upstream-call.js';
 import { resolveUpstreamOptions, type UpstreamOptions } from './upstream-options.js';
 import type { StreamResult, UpstreamResult } from './upstream-result.js';
 
@@ -26,8 +27,10 @@ export interface Upstream extends AsyncDisposable {
 }
 
 /**
- * Creates the upstream with its own pooled, keep-alive connection `Agent` (unless a dispatcher
- * is injected).
+ * Creates the upstream with its own pooled, keep-alive connection `Agent`s (unless a dispatcher
+ * is injected): one for keys whose owner chose that their provider is on a private network and
+ * one for all others, each checking every address it connects to (spec SEC-8). Two pools, so a
+ * connection opened for one key's choice is never reused for a key without it.
  *
  * @example
  * ```ts
@@ -47,33 +50,44 @@ export interface Upstream extends AsyncDisposable {
 export function createUpstream(options: UpstreamOptions = {}): Upstream {
   const resolved = resolveUpstreamOptions(options);
   const ownsDispatcher = resolved.dispatcher === undefined;
-  const dispatcher: Dispatcher =
-    resolved.dispatcher ??
+  const agent = (privateNetworkAllowed: boolean): Dispatcher =>
     new Agent({
       connections: resolved.connectionsPerOrigin,
-      connect: { timeout: resolved.connectTimeoutMs },
+      connect: {
+        timeout: resolved.connectTimeoutMs,
+        lookup: guardedLookup({ privateNetworkAllowed }, resolved.lookup),
+      },
       headersTimeout: resolved.headersTimeoutMs,
       bodyTimeout: resolved.bodyTimeoutMs,
       // Idle sockets are kept this long unless the provider's Keep-Alive hint says less.
       keepAliveTimeout: 10_000,
       keepAliveMaxTimeout: 60_000,
     });
+  const publicDispatcher: Dispatcher = resolved.dispatcher ?? agent(false);
+  let privateDispatcher: Dispatcher | undefined;
+  const dispatcherFor = (target: UpstreamTarget): Dispatcher => {
+    if (resolved.dispatcher !== undefined || target.privateNetworkAllowed !== true) return publicDispatcher;
+    privateDispatcher ??= agent(true);
+    return privateDispatcher;
+  };
   let closing: Promise<void> | undefined;
   const open = (): void => {
     if (closing !== undefined) throw new Error('The upstream is closed');
   };
   const close = (): Promise<void> => {
-    closing ??= ownsDispatcher ? dispatcher.close() : Promise.resolve();
+    closing ??= ownsDispatcher
+      ? Promise.all([publicDispatcher.close(), privateDispatcher?.close()]).then(() => undefined)
+      : Promise.resolve();
     return closing;
   };
   return {
     call(call) {
       open();
-      return forwardJson(dispatcher, resolved, call);
+      return forwardJson(dispatcherFor(call.target), resolved, call);
     },
     stream(call, sink) {
       open();
-      return forwardStream(dispatcher, resolved, call, sink);
+      return forwardStream(dispatcherFor(call.target), resolved, call, sink);
     },
     close,
     [Symbol.asyncDispose]: close,

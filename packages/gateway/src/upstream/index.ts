@@ -4,6 +4,7 @@
  * Part 6 §6.2.1 and §6.5.
  */
 export { createUpstream, type Upstream } from './create-upstream.js';
+export { destinationFailure, refusedDestinationMessage } from './destination-guard.js';
 export type { StreamSink } from './stream-sink.js';
 export type { UpstreamCall, UpstreamEndpoint, UpstreamTarget } from './upstream-call.js';
 export type { UpstreamFailure, UpstreamFailureKind } from './upstream-failure.js';

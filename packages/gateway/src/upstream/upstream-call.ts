@@ -13,6 +13,11 @@ export interface UpstreamTarget {
   baseUrl: string;
   /** The user's API key for the provider. Sent only to `baseUrl`'s origin, never logged or echoed. */
   apiKey: string;
+  /**
+   * The owner chose that this provider is on their private network, so the key may go to a
+   * private address (spec SEC-8 rule 2). Off when absent.
+   */
+  privateNetworkAllowed?: boolean;
 }
 
 /** The provider endpoints the gateway forwards to. */

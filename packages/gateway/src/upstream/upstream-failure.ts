@@ -1,5 +1,9 @@
+import type { DestinationProblem } from '@allowance/protocol';
+
 /**
  * Why a forwarded call did not get a usable answer:
+ * - `refused`: the gateway did not send the key, because the base URL or an address its name
+ *   resolved to is one the key must not go to (spec SEC-7, SEC-8); nothing reached the provider;
  * - `connect`: the provider could not be reached, or the connection broke (refused, DNS, TLS,
  *   reset, closed mid-response);
  * - `timeout`: a connect, response-head, idle-body or whole-call time limit ran out;
@@ -11,7 +15,14 @@
  *   relayed to the app as it came, so the pipeline need not write one of its own;
  * - `aborted`: the caller's signal aborted (the app went away) and the request was abandoned.
  */
-export type UpstreamFailureKind = 'connect' | 'timeout' | 'status' | 'protocol' | 'error_event' | 'aborted';
+export type UpstreamFailureKind =
+  | 'refused'
+  | 'connect'
+  | 'timeout'
+  | 'status'
+  | 'protocol'
+  | 'error_event'
+  | 'aborted';
 
 /**
  * An upstream problem, as data. Never carries the provider key: messages are written by the
@@ -28,6 +39,8 @@ export interface UpstreamFailure {
    * at most 64 KiB of it. For `error_event`: the event's parsed data.
    */
   body?: unknown;
+  /** For `refused`: which rule the destination broke. */
+  problem?: DestinationProblem;
   /** The provider's request id (`x-request-id` or `request-id`), for the ledger. */
   requestId?: string;
   /** A sentence for logs and the ledger. */

@@ -1,3 +1,4 @@
+import type { LookupFunction } from 'node:net';
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 
@@ -36,6 +37,14 @@ export const upstreamOptionsSchema = z.object({
    * Its owner closes it; `connectTimeoutMs` and `connectionsPerOrigin` then do not apply.
    */
   dispatcher: z.custom<Dispatcher>(isDispatcher, 'must be an undici Dispatcher').optional(),
+  /**
+   * The resolver behind the connect-time address check (spec SEC-8 rule 4): `dns.lookup` by
+   * default. Tests pass a stand-in that maps names to addresses without real DNS. Not used with
+   * an injected `dispatcher`, whose connections are its owner's to check.
+   */
+  lookup: z
+    .custom<LookupFunction>((value) => typeof value === 'function', 'must be a dns.lookup-like function')
+    .optional(),
 });
 
 /** Options of {@link createUpstream} as given; every one is optional. */
