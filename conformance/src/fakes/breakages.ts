@@ -104,6 +104,19 @@ export const FAKES: readonly Fake[] = [
     },
   },
   {
+    name: 'stores-refresh-tokens',
+    breaks: 'SEC-14: the wallet keeps the refresh tokens it issues in clear in its database',
+    modules: ['secrets'],
+    expectedFailures: ['secrets.no-bearer-secret-stored'],
+    breakage: (_sim, scratch) => async (request, forward) => {
+      const response = await forward(request);
+      if (isGateway(request) || request.method !== 'POST' || response.status !== 200) return response;
+      const refreshToken = /"refresh_token"\s*:\s*"([^"]+)"/.exec(text(response))?.[1];
+      if (refreshToken) appendFileSync(scratch.database, `RefreshToken|${refreshToken}|{}\n`);
+      return response;
+    },
+  },
+  {
     name: 'relays-set-cookie',
     breaks: "GW-20: the gateway relays the provider's Set-Cookie",
     modules: ['forwarding'],

@@ -37,6 +37,12 @@ export const secretsModule = defineModule({
       summary:
         'a canary sent in chat, messages and tool-call prompts, and the completion text returned, appear nowhere in the database or logs',
     },
+    'no-bearer-secret-stored': {
+      requirements: ['SEC-14'],
+      kind: 'inspect',
+      summary:
+        'no authorization code, refresh token (used or current), access token, registered client secret or registration access token of the run appears in the database artefacts, in clear or base64/hex encoded',
+    },
     'no-secrets-in-logs': {
       requirements: ['SEC-12'],
       kind: 'inspect',
@@ -103,6 +109,49 @@ export const secretsModule = defineModule({
         [],
         'prompt or completion text found in the artefacts',
       );
+    });
+    await check('no-bearer-secret-stored', async () => {
+      needDatabase();
+      // A code flow of its own, so that the code is known, and a refresh, which rotates the
+      // refresh token: the used one is kept by the wallet too, for replay detection.
+      const canaries = new Map<string, string>([
+        ['the access token', connection.accessToken],
+        ['the refresh token', connection.refreshToken],
+      ]);
+      const { outcome, verifier } = await app.authorize(clients.app);
+      const code = outcome.kind === 'redirect' ? outcome.location.searchParams.get('code') : null;
+      expect(code !== null, 'approving the consent page did not redirect with a code');
+      canaries.set('the authorization code', String(code));
+      const exchanged = await app.exchange(clients.app, String(code), verifier);
+      const refreshToken = member(exchanged.json, 'refresh_token');
+      expect(
+        typeof refreshToken === 'string',
+        `the code exchange answered ${exchanged.status} without a refresh token`,
+      );
+      canaries.set('the refreshed-away refresh token', String(refreshToken));
+      canaries.set('the second access token', String(member(exchanged.json, 'access_token')));
+      const refreshed = await app.refresh(clients.app, String(refreshToken));
+      expectEqual(refreshed.status, 200, 'status of the refresh');
+      canaries.set('the rotated refresh token', String(member(refreshed.json, 'refresh_token')));
+      const endpoint = wallet.metadata.registration_endpoint;
+      if (typeof endpoint === 'string' && config.registration) {
+        const registered = await send(endpoint, {
+          json: {
+            client_name: 'Conformance Confidential App',
+            redirect_uris: ['http://127.0.0.1/callback'],
+            grant_types: ['authorization_code', 'refresh_token'],
+            response_types: ['code'],
+            token_endpoint_auth_method: 'client_secret_basic',
+          },
+          headers: { authorization: `Bearer ${config.registration.initial_access_token}` },
+        });
+        expectEqual(registered.status, 201, 'status of the registration of a confidential client');
+        for (const name of ['client_secret', 'registration_access_token']) {
+          const value = member(registered.json, name);
+          if (typeof value === 'string') canaries.set(`the registered client's ${name}`, value);
+        }
+      }
+      expectEqual(hits(database, canaries, true), [], 'bearer secrets found in the database');
     });
     await check('no-secrets-in-logs', async () => {
       if (logs.length === 0) skip('the configuration names no log artefacts');
