@@ -74,11 +74,25 @@ ${view.cards.map((card) => grantCard({ ...card, currency: view.currency, timeZon
 </section>`;
 }
 
+/**
+ * What the owner must know about where a key goes: that the gateway refuses its base URL and why
+ * (spec SEC-7, SEC-8), and that it may go to private addresses by their choice (SEC-8 rule 2).
+ */
+function keyDestinationNotes(credential: CredentialSummary): SafeHtml {
+  const fix = credential.needsFix
+    ? html`<p class="error key-needs-fix"><span class="status status-revoked">Needs a fix.</span> ${credential.needsFix} Until you save this key again with a base URL that can be used, apps get “provider unavailable”.</p>`
+    : '';
+  const network = credential.privateNetwork
+    ? html`<p class="key-private-network"><span class="status status-suspended">Private network.</span> <span class="muted">You allowed this key to be sent to addresses on your private network.</span></p>`
+    : '';
+  return html`${fix}${network}`;
+}
+
 function keysSection(view: HomeView): SafeHtml {
   const keys = view.credentials.map(
     (
       credential,
-    ) => html`<tr data-key="${credential.providerId}"><th scope="row">${credential.label} <span class="muted">(${credential.providerId})</span></th><td>${credential.baseUrl}</td><td>…${credential.keyLastFour}</td>
+    ) => html`<tr data-key="${credential.providerId}"${credential.needsFix ? html` data-needs-fix="yes"` : ''}><th scope="row">${credential.label} <span class="muted">(${credential.providerId})</span></th><td>${credential.baseUrl}${keyDestinationNotes(credential)}</td><td>…${credential.keyLastFour}</td>
 <td><form method="post" action="/keys/${credential.providerId}/delete">${view.csrf}<button class="secondary" type="submit">Delete</button></form></td></tr>`,
   );
   return html`<section id="keys" aria-labelledby="keys-heading"><h2 id="keys-heading">Provider keys</h2>
@@ -91,7 +105,10 @@ ${
 <form method="post" action="/keys" id="add-key">${view.csrf}
 <label for="provider-id">Provider id</label><input id="provider-id" type="text" name="providerId" placeholder="openai, anthropic, deepseek, or your own" required>
 <label for="api-key">API key</label><input id="api-key" type="password" name="apiKey" autocomplete="off" required>
-<label for="base-url">Base URL (only for providers the wallet does not know)</label><input id="base-url" type="text" name="baseUrl" placeholder="https://gateway.example.com/v1">
+<label for="base-url">Base URL (only for providers the wallet does not know)</label><input id="base-url" type="text" name="baseUrl" placeholder="https://gateway.example.com/v1" aria-describedby="base-url-rules">
+<p class="muted" id="base-url-rules">Use https://; http:// is accepted only for localhost and loopback addresses, since the key would travel unencrypted. Link-local and cloud metadata addresses are always refused.</p>
+<label><input type="checkbox" name="privateNetwork" value="yes" aria-describedby="private-network-warning"> This key’s provider is on my private network</label>
+<p class="muted" id="private-network-warning">Tick this only for a provider you run on your own network, such as your company’s gateway on the LAN: the wallet then sends this key to private addresses (10.x, 172.16–31.x, 192.168.x, 100.64.x, fc00::/7) for this provider, including a name that resolves to one.</p>
 <label for="api">API family</label><select id="api" name="api"><option value="">known provider</option><option value="openai">OpenAI-compatible</option><option value="anthropic">Anthropic</option></select>
 <div class="actions"><button type="submit">Save key</button></div></form></section>`;
 }

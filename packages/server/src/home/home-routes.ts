@@ -66,6 +66,8 @@ export function homeRoutes(dependencies: HomeDependencies): Router {
         apiKey: form.get('apiKey') ?? '',
         baseUrl: form.get('baseUrl') || undefined,
         api: (form.get('api') || undefined) as 'openai' | 'anthropic' | undefined,
+        // Only the owner's tick counts (spec SEC-8 rule 2); anything else leaves it off.
+        privateNetwork: form.get('privateNetwork') === 'yes',
       },
       dependencies.now(),
     );

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { checkProviderBaseUrl } from '@allowance/protocol';
 import { credentialSealContext, type Sealer, type Store } from '@allowance/store';
 import { z } from 'zod';
 
@@ -24,6 +25,11 @@ export const credentialInputSchema = z.object({
     .optional(),
   api: z.enum(['openai', 'anthropic']).optional(),
   label: z.string().trim().max(80).optional(),
+  /**
+   * The owner's explicit choice that this provider is on their private network, which lets the
+   * gateway send this key to a private address (spec SEC-8 rule 2). Off unless given.
+   */
+  privateNetwork: z.boolean().default(false),
 });
 
 /** A stored credential as the user and the consent screen see it: never the key itself. */
@@ -34,11 +40,21 @@ export interface CredentialSummary {
   label: string;
   keyLastFour: string;
   updatedAt: number;
+  /** The owner chose that this provider is on their private network (spec SEC-8 rule 2). */
+  privateNetwork: boolean;
+  /**
+   * Why the gateway refuses to send this key to its base URL, for a key stored before the wallet
+   * checked base URLs (spec SEC-7, SEC-8); the owner must fix it. Absent when it is usable.
+   */
+  needsFix?: string;
 }
 
 /**
  * Stores (or replaces) a provider key, sealed with AES-256-GCM under the master key and bound to
  * this account and provider. Only the last four characters are kept in clear, for display.
+ * A base URL the gateway must not send the key to is refused with a message saying what to fix:
+ * `http` except to a loopback host (spec SEC-7); link-local, metadata, unspecified, broadcast or
+ * multicast addresses; private ones unless `privateNetwork` (spec SEC-8).
  */
 export async function saveCredential(
   store: Store,
@@ -53,7 +69,7 @@ export async function saveCredential(
       ok: false,
       message: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '),
     };
-  const { providerId, apiKey, label } = parsed.data;
+  const { providerId, apiKey, label, privateNetwork } = parsed.data;
   const known = KNOWN_PROVIDERS[providerId];
   const baseUrl = (parsed.data.baseUrl ?? known?.baseUrl)?.replace(/\/+$/, '');
   const api = parsed.data.api ?? known?.api;
@@ -63,6 +79,8 @@ export async function saveCredential(
       message: `"${providerId}" is not a provider the wallet knows: give its base URL and API family.`,
     };
   }
+  const destination = checkProviderBaseUrl(baseUrl, { privateNetworkAllowed: privateNetwork });
+  if (!destination.ok) return { ok: false, message: `baseUrl: ${destination.message}` };
   const row = {
     api,
     base_url: baseUrl,
@@ -70,6 +88,7 @@ export async function saveCredential(
     sealed_key: sealer.seal(apiKey, credentialSealContext(accountId, providerId)),
     key_last_four: apiKey.slice(-4),
     updated_at: now,
+    private_network: privateNetwork ? 1 : 0,
   };
   await store.database
     .insertInto('provider_credentials')
@@ -84,26 +103,43 @@ export async function saveCredential(
     .execute();
   return {
     ok: true,
-    summary: { providerId, api, baseUrl, label: row.label, keyLastFour: row.key_last_four, updatedAt: now },
+    summary: {
+      providerId,
+      api,
+      baseUrl,
+      label: row.label,
+      keyLastFour: row.key_last_four,
+      updatedAt: now,
+      privateNetwork,
+    },
   };
 }
 
-/** An account's stored credentials, without their keys. */
+/**
+ * An account's stored credentials, without their keys; each one the gateway would refuse to send
+ * (stored before base URLs were checked) says why in `needsFix`.
+ */
 export async function listCredentials(store: Store, accountId: string): Promise<CredentialSummary[]> {
   const rows = await store.database
     .selectFrom('provider_credentials')
-    .select(['provider_id', 'api', 'base_url', 'label', 'key_last_four', 'updated_at'])
+    .select(['provider_id', 'api', 'base_url', 'label', 'key_last_four', 'updated_at', 'private_network'])
     .where('account_id', '=', accountId)
     .orderBy('provider_id')
     .execute();
-  return rows.map((row) => ({
-    providerId: row.provider_id,
-    api: row.api,
-    baseUrl: row.base_url,
-    label: row.label,
-    keyLastFour: row.key_last_four,
-    updatedAt: Number(row.updated_at),
-  }));
+  return rows.map((row) => {
+    const privateNetwork = Number(row.private_network) === 1;
+    const destination = checkProviderBaseUrl(row.base_url, { privateNetworkAllowed: privateNetwork });
+    return {
+      providerId: row.provider_id,
+      api: row.api,
+      baseUrl: row.base_url,
+      label: row.label,
+      keyLastFour: row.key_last_four,
+      updatedAt: Number(row.updated_at),
+      privateNetwork,
+      ...(destination.ok ? {} : { needsFix: destination.message }),
+    };
+  });
 }
 
 /** Deletes a credential; returns whether there was one. */
