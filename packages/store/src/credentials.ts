@@ -13,6 +13,8 @@ export interface ConfiguredProvider {
   providerId: string;
   api: 'openai' | 'anthropic';
   baseUrl: string;
+  /** The owner chose that this provider is on their private network (spec SEC-8 rule 2). */
+  privateNetwork: boolean;
 }
 
 /** A provider's key as stored: sealed, with where it is used. */
@@ -21,6 +23,8 @@ export interface SealedCredential {
   sealed_key: string;
   base_url: string;
   api: 'openai' | 'anthropic';
+  /** The owner's private-network choice for this key (spec SEC-8 rule 2). */
+  private_network: boolean;
 }
 
 /**
@@ -31,11 +35,12 @@ export function openSealedCredential(
   sealer: Sealer,
   accountId: string,
   credential: SealedCredential,
-): { apiKey: string; baseUrl: string; api: 'openai' | 'anthropic' } {
+): { apiKey: string; baseUrl: string; api: 'openai' | 'anthropic'; privateNetwork: boolean } {
   return {
     apiKey: unsealed(sealer, credential.sealed_key, credentialSealContext(accountId, credential.providerId)),
     baseUrl: credential.base_url,
     api: credential.api,
+    privateNetwork: credential.private_network,
   };
 }
 

@@ -11,7 +11,12 @@ type TestStore = Awaited<ReturnType<typeof temporaryStore>>;
 let store: TestStore;
 const sealer = createSealer(generateMasterKey());
 
-async function storeKey(providerId: string, api: 'openai' | 'anthropic', apiKey: string) {
+async function storeKey(
+  providerId: string,
+  api: 'openai' | 'anthropic',
+  apiKey: string,
+  privateNetwork?: number,
+) {
   await store.database
     .insertInto('provider_credentials')
     .values({
@@ -25,6 +30,7 @@ async function storeKey(providerId: string, api: 'openai' | 'anthropic', apiKey:
       key_last_four: apiKey.slice(-4),
       created_at: 1,
       updated_at: 1,
+      ...(privateNetwork === undefined ? {} : { private_network: privateNetwork }),
     })
     .execute();
 }
@@ -51,8 +57,13 @@ describe('findGrantWithWallet', () => {
       monthlyCapMicros: null,
     });
     expect(found?.providers).toEqual([
-      { providerId: 'anthropic', api: 'anthropic', baseUrl: 'http://127.0.0.1:1/anthropic' },
-      { providerId: 'openai', api: 'openai', baseUrl: 'http://127.0.0.1:1/openai' },
+      {
+        providerId: 'anthropic',
+        api: 'anthropic',
+        baseUrl: 'http://127.0.0.1:1/anthropic',
+        privateNetwork: false,
+      },
+      { providerId: 'openai', api: 'openai', baseUrl: 'http://127.0.0.1:1/openai', privateNetwork: false },
     ]);
     // The keys stay sealed until opened.
     const sealed = found?.credentials.get('openai');
@@ -61,9 +72,25 @@ describe('findGrantWithWallet', () => {
       apiKey: 'sk-openai-1111',
       baseUrl: 'http://127.0.0.1:1/openai',
       api: 'openai',
+      privateNetwork: false,
     });
     // Sealed to this account: the same text does not open as another account's key.
     expect(() => sealed && openSealedCredential(sealer, 'account-2', sealed)).toThrow();
+  });
+
+  it('carries the owner’s private-network choice of each key, off unless chosen (SEC-8)', async () => {
+    await insertWallet(store);
+    await storeKey('openai', 'openai', 'sk-openai-1111');
+    await storeKey('lan-gateway', 'openai', 'sk-lan-3333', 1);
+    const found = await findGrantWithWallet(store, 'grant-1');
+    expect(found?.providers.map((provider) => [provider.providerId, provider.privateNetwork])).toEqual([
+      ['lan-gateway', true],
+      ['openai', false],
+    ]);
+    const lan = found?.credentials.get('lan-gateway');
+    expect(lan && openSealedCredential(sealer, 'account-1', lan).privateNetwork).toBe(true);
+    const openai = found?.credentials.get('openai');
+    expect(openai && openSealedCredential(sealer, 'account-1', openai).privateNetwork).toBe(false);
   });
 
   it('gives no providers for an account without keys, no wallet without a wallet row, nothing for an unknown grant', async () => {

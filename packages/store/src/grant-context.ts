@@ -25,6 +25,7 @@ type JoinedRow = GrantRow & { [Column in keyof WalletColumns]: WalletColumns[Col
   api: 'openai' | 'anthropic' | null;
   base_url: string | null;
   sealed_key: string | null;
+  private_network: number | null;
 };
 
 // The gateway's first read of every call (issue 8): one statement and one read snapshot instead
@@ -45,6 +46,7 @@ const grantWithWallet = preparedQuery<{ id: string }, JoinedRow>((database, slot
       'provider_credentials.api',
       'provider_credentials.base_url',
       'provider_credentials.sealed_key',
+      'provider_credentials.private_network',
     ])
     .where('grants.id', '=', slot('id'))
     .orderBy('provider_credentials.provider_id'),
@@ -109,12 +111,14 @@ async function readGrantWithWallet(store: Store, grantId: string): Promise<Grant
   for (const row of rows) {
     if (row.provider_id === null || row.api === null || row.base_url === null || row.sealed_key === null)
       continue;
-    providers.push({ providerId: row.provider_id, api: row.api, baseUrl: row.base_url });
+    const privateNetwork = Number(row.private_network) === 1;
+    providers.push({ providerId: row.provider_id, api: row.api, baseUrl: row.base_url, privateNetwork });
     credentials.set(row.provider_id, {
       providerId: row.provider_id,
       sealed_key: row.sealed_key,
       base_url: row.base_url,
       api: row.api,
+      private_network: privateNetwork,
     });
   }
   const { currency, time_zone, price_overrides, exchange_rates, monthly_cap_micros } = first;

@@ -1,5 +1,6 @@
 import { type Kysely, type Migration, type MigrationProvider, SqliteAdapter, sql } from 'kysely';
 import { sealedOidcModels } from './migration-0008-sealed-oidc-models.js';
+import { credentialNetwork } from './migration-0009-credential-network.js';
 
 // Every statement here is plain DDL that SQLite and PostgreSQL both accept: text, bigint and
 // integer columns, composite primary keys, plain indexes; the one SQLite-only step says so.
@@ -336,6 +337,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0005-ledger-fields': ledgerFields,
   '0006-compact-call-tables': compactCallTables,
   '0008-sealed-oidc-models': sealedOidcModels,
+  '0009-credential-network': credentialNetwork,
 };
 
 /** Kysely's migrator reads the list from code, so a build carries its own migrations. */

@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /**
  * The tables, as Kysely sees them. Times are integer milliseconds since the epoch, money is
  * integer micros, JSON is text: the same columns work on SQLite and PostgreSQL.
@@ -52,6 +54,8 @@ export interface ProviderCredentialsTable {
   key_last_four: string;
   created_at: number;
   updated_at: number;
+  /** 1 when the owner chose that this key's provider is on their private network (spec SEC-8). */
+  private_network: Generated<number>;
 }
 
 export interface GrantsTable {
