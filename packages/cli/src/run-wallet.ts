@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createGateway, type Gateway } from '@allowance/gateway';
+import { type AnomalyPolicy, DEFAULT_ANOMALY_POLICY } from '@allowance/protocol';
 import {
   type AuthorizationServer,
   createAuthorizationServer,
@@ -24,6 +25,18 @@ export interface RunningWallet extends AsyncDisposable {
 
 const logger = () => createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
 
+/** The gateway's anomaly defaults as its options give them, for the dashboard to show (spec SEC-4). */
+function anomalyDefaults(gatewayOptions: Record<string, unknown> | undefined): AnomalyPolicy {
+  const number = (name: string, fallback: number) =>
+    typeof gatewayOptions?.[name] === 'number' ? (gatewayOptions[name] as number) : fallback;
+  return {
+    burstCalls: number('anomalyBurstCalls', DEFAULT_ANOMALY_POLICY.burstCalls),
+    burstWindowSeconds: number('anomalyBurstWindowSeconds', DEFAULT_ANOMALY_POLICY.burstWindowSeconds),
+    spendMicros: number('anomalySpendMicros', DEFAULT_ANOMALY_POLICY.spendMicros),
+    spendWindowSeconds: number('anomalySpendWindowSeconds', DEFAULT_ANOMALY_POLICY.spendWindowSeconds),
+  };
+}
+
 /**
  * `allowance serve`: the authorization server and the gateway in one process on one port,
  * state in `<data>/allowance.sqlite`. The gateway verifies tokens with the server's own keys.
@@ -45,6 +58,7 @@ export async function serveWallet(options: WalletOptions): Promise<RunningWallet
     }),
     ...(options.requireDpopNonce !== undefined && { requireDpopNonce: options.requireDpopNonce }),
     ...(options.clients && { clients: options.clients as ServerConfigInput['clients'] }),
+    anomalyPolicy: anomalyDefaults(options.gatewayOptions),
   };
   let authorizationServer: AuthorizationServer | undefined;
   let gateway: Gateway | undefined;

@@ -15,12 +15,12 @@ const details = approvedAiAllowanceSchema.parse({
 const NOW = 1_800_000_000_000;
 const WALLET = { currency: 'USD', timeZone: 'UTC' };
 
-async function spend(micros: number, at: number) {
+async function spend(micros: number, at: number, grantId = 'grant-1') {
   await store.database
     .insertInto('ledger')
     .values({
-      id: `call-${at}-${micros}`,
-      grant_id: 'grant-1',
+      id: `call-${grantId}-${at}-${micros}`,
+      grant_id: grantId,
       account_id: 'account-1',
       client_id: 'app',
       provider_id: 'openai',
@@ -56,21 +56,52 @@ afterEach(async () => {
 });
 
 describe('AnomalyDetector', () => {
-  const policy = { burstCalls: 3, burstWindowSeconds: 10, spendWindowSeconds: 60 };
+  const policy = { burstCalls: 3, burstWindowSeconds: 10, spendMicros: 99_999, spendWindowSeconds: 60 };
 
-  it('flags a day’s budget spent within the window, counting only calls since the user’s last change', async () => {
+  it('flags more than the policy’s amount within the window, counting only calls since the user’s last change (SEC-4)', async () => {
     const detector = new AnomalyDetector(store, policy);
     const grant = { id: 'grant-1', details, updatedAt: 0 };
-    // 0.70 a week is 0.10 a day: 0.099999 in the last minute is fine, 0.10 is not.
+    // Exactly 0.099999 in the last minute is allowed; one micro-unit more is not.
     await spend(60_000, NOW - 30_000);
     await spend(39_999, NOW - 10_000);
     await spend(500_000, NOW - 120_000);
     expect(await detector.check(grant, NOW, WALLET)).toBeUndefined();
     await spend(1, NOW - 5_000);
     expect(await detector.check(grant, NOW, WALLET)).toBe(
-      "0.10 USD spent in 60 seconds, a whole day's budget (0.10 USD)",
+      '0.10 USD spent in 60 seconds, above the 0.099999 USD allowed',
     );
     expect(await detector.check({ ...grant, updatedAt: NOW - 20_000 }, NOW, WALLET)).toBeUndefined();
+  });
+
+  it('never suspends ordinary use of a grant with a tiny budget, which the default policy allows', async () => {
+    // A grant of 0.03 a month used at a person's pace: a few cents of calls in a minute.
+    const tiny = {
+      ...details,
+      budget: { currency: 'USD', limits: [{ amount: '0.03', period: 'month' as const }] },
+    };
+    const detector = new AnomalyDetector(store);
+    const grant = { id: 'grant-tiny', details: tiny, updatedAt: 0 };
+    for (let call = 0; call < 12; call += 1) {
+      await spend(1_700, NOW - 50_000 + call * 4_000, 'grant-tiny');
+      expect(await detector.check(grant, NOW + call, WALLET)).toBeUndefined();
+    }
+  });
+
+  it('takes the owner’s own thresholds over the defaults', async () => {
+    const detector = new AnomalyDetector(store);
+    const grant = { id: 'grant-owner', details: { ...details, budget: undefined }, updatedAt: 0 };
+    await spend(1_001, NOW - 1_000, 'grant-owner');
+    // The default allows 2.00 a minute; this owner allows 0.001.
+    expect(await detector.check(grant, NOW, WALLET)).toBeUndefined();
+    const strict = { ...WALLET, anomaly: { spendMicros: 1_000 } };
+    expect(await detector.check(grant, NOW, strict)).toBe(
+      '0.001001 USD spent in 60 seconds, above the 0.001 USD allowed',
+    );
+    const bursty = { ...WALLET, anomaly: { burstCalls: 2, burstWindowSeconds: 1 } };
+    const other = { ...grant, id: 'grant-burst' };
+    expect(await detector.check(other, NOW, bursty)).toBeUndefined();
+    expect(await detector.check(other, NOW + 1, bursty)).toBeUndefined();
+    expect(await detector.check(other, NOW + 2, bursty)).toBe('3 calls in 1 seconds, above the 2 allowed');
   });
 
   it('flags bursts per grant, and forgets them when the user changes the grant', async () => {
@@ -130,7 +161,7 @@ describe('AnomalyDetector', () => {
       ])
       .execute();
     expect(await detector.check(grant, midnight + 10_000, WALLET)).toBe(
-      "0.10 USD spent in 60 seconds, a whole day's budget (0.10 USD)",
+      '0.10 USD spent in 60 seconds, above the 0.099999 USD allowed',
     );
     // A minute later the window holds only today, whose total says nothing was spent.
     expect(await detector.check(grant, midnight + 90_000, WALLET)).toBeUndefined();

@@ -1,32 +1,14 @@
-import { type ApprovedAiAllowance, formatMoney, parseMoney, periodWindow } from '@allowance/protocol';
+import {
+  type AnomalyPolicy,
+  type ApprovedAiAllowance,
+  DEFAULT_ANOMALY_POLICY,
+  formatMoney,
+  periodWindow,
+} from '@allowance/protocol';
 import { preparedQuery, type Store } from '@allowance/store';
 import { sql } from 'kysely';
 
-/** When a grant's use looks like a leaked token draining the wallet. */
-export interface AnomalyPolicy {
-  /** More calls than this within `burstWindowSeconds` suspends the grant. */
-  burstCalls: number;
-  burstWindowSeconds: number;
-  /** Spending a day's worth of the grant's budget within this many seconds suspends it. */
-  spendWindowSeconds: number;
-}
-
-/** Hundreds of calls in ten seconds, or a day's budget in a minute. */
-export const DEFAULT_ANOMALY_POLICY: AnomalyPolicy = {
-  burstCalls: 300,
-  burstWindowSeconds: 10,
-  spendWindowSeconds: 60,
-};
-
-const DAYS: Record<string, number | undefined> = { day: 1, week: 7, month: 30, year: 365 };
-
-/** The grant's smallest budget expressed per day, in micros; undefined without a periodic budget. */
-function dailyBudget(details: ApprovedAiAllowance): number | undefined {
-  const perDay = (details.budget?.limits ?? [])
-    .filter((limit) => DAYS[limit.period] !== undefined)
-    .map((limit) => Math.floor(parseMoney(limit.amount) / (DAYS[limit.period] ?? 1)));
-  return perDay.length > 0 ? Math.min(...perDay) : undefined;
-}
+export { type AnomalyPolicy, DEFAULT_ANOMALY_POLICY };
 
 // Read on every call (issue 8): built once for each number of keys. A window no longer than a
 // day meets at most two periods of each kind, so at most ten keys: the current and the earliest
@@ -55,16 +37,19 @@ interface CallTimes {
 }
 
 /**
- * Per-grant burst and spend-velocity rules (issue 6, spec SEC anomaly suspension). Returns why a
- * grant should be suspended, or undefined. Bursts are counted in memory per gateway process;
- * spend is read from the ledger's (grant, time) index.
+ * Per-grant burst and spend-velocity rules (spec SEC-4): more calls than the policy allows in its
+ * burst window, or more money than it allows in its spend window, both numbers a user reads on
+ * the grant card and sets in settings. Returns why a grant should be suspended, or undefined.
+ * Bursts are counted in memory per gateway process; spend is read from the ledger's (grant, time)
+ * index when the grant's counters cannot rule it out.
  */
 export class AnomalyDetector {
   readonly #calls = new Map<string, CallTimes>();
 
   constructor(
     private readonly store: Store,
-    private readonly policy: AnomalyPolicy = DEFAULT_ANOMALY_POLICY,
+    /** The wallet's defaults; each wallet's owner may set their own (spec SEC-4). */
+    private readonly defaults: AnomalyPolicy = DEFAULT_ANOMALY_POLICY,
   ) {}
 
   /**
@@ -74,16 +59,15 @@ export class AnomalyDetector {
   async check(
     grant: { id: string; details: ApprovedAiAllowance; updatedAt: number },
     now: number,
-    wallet: { currency: string; timeZone: string },
+    wallet: { currency: string; timeZone: string; anomaly?: Partial<AnomalyPolicy> },
   ): Promise<string | undefined> {
-    const calls = this.#recentCalls(grant, now);
-    if (calls > this.policy.burstCalls) {
-      return `${calls} calls in ${this.policy.burstWindowSeconds} seconds, above the ${this.policy.burstCalls} allowed`;
+    const policy = { ...this.defaults, ...wallet.anomaly };
+    const calls = this.#recentCalls(grant, now, policy.burstWindowSeconds);
+    if (calls > policy.burstCalls) {
+      return `${calls} calls in ${policy.burstWindowSeconds} seconds, above the ${policy.burstCalls} allowed`;
     }
-    const perDay = dailyBudget(grant.details);
-    if (perDay === undefined || perDay === 0) return undefined;
-    const window = this.policy.spendWindowSeconds;
-    if ((await this.spendBound(grant, now, wallet.timeZone)) < perDay) return undefined;
+    const window = policy.spendWindowSeconds;
+    if ((await this.spendBound(grant, now, wallet.timeZone, window)) <= policy.spendMicros) return undefined;
     const row = await this.store.database
       .selectFrom('ledger')
       .select(sql<number>`coalesce(sum(cost_micros), 0)`.as('spent'))
@@ -91,9 +75,9 @@ export class AnomalyDetector {
       .where('started_at', '>', Math.max(now - window * 1000, grant.updatedAt))
       .executeTakeFirst();
     const spent = Number(row?.spent ?? 0);
-    if (spent >= perDay) {
+    if (spent > policy.spendMicros) {
       const { currency } = wallet;
-      return `${formatMoney(spent)} ${currency} spent in ${window} seconds, a whole day's budget (${formatMoney(perDay)} ${currency})`;
+      return `${formatMoney(spent)} ${currency} spent in ${window} seconds, above the ${formatMoney(policy.spendMicros)} ${currency} allowed`;
     }
     return undefined;
   }
@@ -103,8 +87,8 @@ export class AnomalyDetector {
    * calls leave from the front as they age, so a call costs the same however many the window
    * holds (issue 8: filtering the whole window on every call grew with the load).
    */
-  #recentCalls(grant: { id: string; updatedAt: number }, now: number): number {
-    const since = Math.max(now - this.policy.burstWindowSeconds * 1000, grant.updatedAt);
+  #recentCalls(grant: { id: string; updatedAt: number }, now: number, windowSeconds: number): number {
+    const since = Math.max(now - windowSeconds * 1000, grant.updatedAt);
     let window = this.#calls.get(grant.id);
     if (!window) {
       if (this.#calls.size >= 100_000) this.#calls.clear();
@@ -133,10 +117,11 @@ export class AnomalyDetector {
     grant: { id: string; details: ApprovedAiAllowance },
     now: number,
     timeZone: string,
+    windowSeconds: number,
   ): Promise<number> {
     const periods = [...new Set((grant.details.budget?.limits ?? []).map((limit) => limit.period))];
-    if (this.policy.spendWindowSeconds > 86_400 || periods.length === 0) return Number.POSITIVE_INFINITY;
-    const start = new Date(now - this.policy.spendWindowSeconds * 1000);
+    if (windowSeconds > 86_400 || periods.length === 0) return Number.POSITIVE_INFINITY;
+    const start = new Date(now - windowSeconds * 1000);
     const keysOf = periods.map((period) => [
       ...new Set([
         periodWindow(period, new Date(now), timeZone).key,

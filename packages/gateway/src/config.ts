@@ -1,3 +1,4 @@
+import { DEFAULT_ANOMALY_POLICY } from '@allowance/protocol';
 import { z } from 'zod';
 
 /** Every option of the gateway, with its default; validated once at start-up, then frozen. */
@@ -26,11 +27,15 @@ export const gatewayConfigSchema = z.object({
   clockToleranceSeconds: z.number().int().min(0).max(300).default(30),
   /** Trust X-Forwarded-For from these proxy addresses or CIDR blocks (none by default). */
   trustedProxies: z.array(z.string()).default([]),
-  /** More calls than this within `anomalyBurstWindowSeconds` suspends a grant. */
-  anomalyBurstCalls: z.number().int().positive().default(300),
-  anomalyBurstWindowSeconds: z.number().int().positive().default(10),
-  /** Spending a day's worth of a grant's budget within this many seconds suspends it. */
-  anomalySpendWindowSeconds: z.number().int().positive().default(60),
+  /**
+   * The wallet's defaults for suspending a grant (spec SEC-4), for owners who set none in their
+   * settings: more calls than `anomalyBurstCalls` within `anomalyBurstWindowSeconds`, or more
+   * than `anomalySpendMicros` spent within `anomalySpendWindowSeconds`.
+   */
+  anomalyBurstCalls: z.number().int().positive().default(DEFAULT_ANOMALY_POLICY.burstCalls),
+  anomalyBurstWindowSeconds: z.number().int().positive().default(DEFAULT_ANOMALY_POLICY.burstWindowSeconds),
+  anomalySpendMicros: z.number().int().positive().default(DEFAULT_ANOMALY_POLICY.spendMicros),
+  anomalySpendWindowSeconds: z.number().int().positive().default(DEFAULT_ANOMALY_POLICY.spendWindowSeconds),
   /**
    * Ask for server nonces in DPoP proofs (RFC 9449 §9, spec DPOP-16), so a proof made in advance
    * with a stolen key expires within minutes. Off by default: it costs apps one extra round trip.

@@ -105,6 +105,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const anomalies = new AnomalyDetector(store, {
     burstCalls: config.anomalyBurstCalls,
     burstWindowSeconds: config.anomalyBurstWindowSeconds,
+    spendMicros: config.anomalySpendMicros,
     spendWindowSeconds: config.anomalySpendWindowSeconds,
   });
   const base = new URL(config.resource);

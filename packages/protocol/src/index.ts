@@ -23,6 +23,12 @@ export {
   type GrantStatus,
   grantStatusSchema,
 } from './allowance-status.js';
+export {
+  type AnomalyPolicy,
+  anomalyPolicySchema,
+  DEFAULT_ANOMALY_POLICY,
+  describeAnomalyPolicy,
+} from './anomaly-policy.js';
 export { type CallAllowed, type CallRequest, checkRequest } from './check-request.js';
 export {
   type ApiFamily,

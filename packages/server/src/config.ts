@@ -1,4 +1,9 @@
-import { currencyCode, timeZoneSchema } from '@allowance/protocol';
+import {
+  anomalyPolicySchema,
+  currencyCode,
+  DEFAULT_ANOMALY_POLICY,
+  timeZoneSchema,
+} from '@allowance/protocol';
 import { z } from 'zod';
 
 /** A client the wallet knows from its configuration rather than from dynamic registration. */
@@ -69,6 +74,11 @@ export const serverConfigSchema = z.object({
   trustProxy: z.boolean().default(false),
   /** How long a signed-in browser session lasts, in seconds. */
   sessionSeconds: z.number().int().min(60).default(86_400),
+  /**
+   * The thresholds that suspend a grant (spec SEC-4) for owners who set none in settings: the
+   * same as the gateway's, so the dashboard shows what the gateway enforces.
+   */
+  anomalyPolicy: anomalyPolicySchema.default({ ...DEFAULT_ANOMALY_POLICY }),
 });
 
 /** The authorization server's options as given. */

@@ -4,7 +4,7 @@ import { type ContextStamp, contextStamp } from './grant-context-freshness.js';
 import { columns, type GrantRecord, type GrantRow, toRecord } from './grants.js';
 import { preparedQuery } from './prepared-query.js';
 import type { WalletsTable } from './schema.js';
-import { type WalletSettings, walletFromRow } from './wallet-settings.js';
+import { type AnomalyColumns, type WalletSettings, walletFromRow } from './wallet-settings.js';
 
 /** A grant with its account's wallet settings and provider keys, as the gateway needs them. */
 export interface GrantWithWallet {
@@ -19,7 +19,7 @@ export interface GrantWithWallet {
 type WalletColumns = Pick<
   WalletsTable,
   'currency' | 'time_zone' | 'price_overrides' | 'exchange_rates' | 'monthly_cap_micros'
->;
+> & { wallet_limits_version: number | null } & AnomalyColumns;
 type JoinedRow = GrantRow & { [Column in keyof WalletColumns]: WalletColumns[Column] | null } & {
   provider_id: string | null;
   api: 'openai' | 'anthropic' | null;
@@ -42,6 +42,11 @@ const grantWithWallet = preparedQuery<{ id: string }, JoinedRow>((database, slot
       'wallets.price_overrides',
       'wallets.exchange_rates',
       'wallets.monthly_cap_micros',
+      'wallets.limits_version as wallet_limits_version',
+      'wallets.anomaly_burst_calls',
+      'wallets.anomaly_burst_seconds',
+      'wallets.anomaly_spend_micros',
+      'wallets.anomaly_spend_seconds',
       'provider_credentials.provider_id',
       'provider_credentials.api',
       'provider_credentials.base_url',
@@ -121,10 +126,26 @@ async function readGrantWithWallet(store: Store, grantId: string): Promise<Grant
       private_network: privateNetwork,
     });
   }
-  const { currency, time_zone, price_overrides, exchange_rates, monthly_cap_micros } = first;
+  const { currency, time_zone, price_overrides, exchange_rates, monthly_cap_micros, wallet_limits_version } =
+    first;
   const wallet =
-    currency === null || time_zone === null || price_overrides === null || exchange_rates === null
+    currency === null ||
+    time_zone === null ||
+    price_overrides === null ||
+    exchange_rates === null ||
+    wallet_limits_version === null
       ? undefined
-      : walletFromRow({ currency, time_zone, price_overrides, exchange_rates, monthly_cap_micros });
+      : walletFromRow({
+          currency,
+          time_zone,
+          price_overrides,
+          exchange_rates,
+          monthly_cap_micros,
+          limits_version: wallet_limits_version,
+          anomaly_burst_calls: first.anomaly_burst_calls,
+          anomaly_burst_seconds: first.anomaly_burst_seconds,
+          anomaly_spend_micros: first.anomaly_spend_micros,
+          anomaly_spend_seconds: first.anomaly_spend_seconds,
+        });
   return { grant: toRecord(first), wallet, providers, credentials };
 }

@@ -1,6 +1,8 @@
 import { type Kysely, type Migration, type MigrationProvider, SqliteAdapter, sql } from 'kysely';
+import { limitVersions } from './migration-0007-limit-versions.js';
 import { sealedOidcModels } from './migration-0008-sealed-oidc-models.js';
 import { credentialNetwork } from './migration-0009-credential-network.js';
+import { anomalyPolicy } from './migration-0010-anomaly-policy.js';
 
 // Every statement here is plain DDL that SQLite and PostgreSQL both accept: text, bigint and
 // integer columns, composite primary keys, plain indexes; the one SQLite-only step says so.
@@ -336,8 +338,10 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0004-rate-buckets': rateBuckets,
   '0005-ledger-fields': ledgerFields,
   '0006-compact-call-tables': compactCallTables,
-  '0008-sealed-oidc-models': sealedOidcModels,
+  '0007-limit-versions': limitVersions,
+  '0010-anomaly-policy': anomalyPolicy,
   '0009-credential-network': credentialNetwork,
+  '0008-sealed-oidc-models': sealedOidcModels,
 };
 
 /** Kysely's migrator reads the list from code, so a build carries its own migrations. */

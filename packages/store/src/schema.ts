@@ -39,6 +39,13 @@ export interface WalletsTable {
   exchange_rates: string;
   /** Wallet-wide monthly cap across all apps, in micros; null for none. */
   monthly_cap_micros: number | null;
+  /** Moves on every change of the cap or the time zone (spec MTR-34). */
+  limits_version: Generated<number>;
+  /** The owner's thresholds for suspending a grant (spec SEC-4); null for the wallet's default. */
+  anomaly_burst_calls: number | null;
+  anomaly_burst_seconds: number | null;
+  anomaly_spend_micros: number | null;
+  anomaly_spend_seconds: number | null;
   updated_at: number;
 }
 
@@ -75,6 +82,8 @@ export interface GrantsTable {
   created_at: number;
   updated_at: number;
   expires_at: number;
+  /** Moves on every change of the approved details: limits and expiry (spec MTR-34). */
+  limits_version: Generated<number>;
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { AnomalyPolicy } from '@allowance/protocol';
 import { sql } from 'kysely';
 import type { Store } from './database.js';
 import { moveCountersToTimeZone, resyncCounter, walletCapCounter } from './limit-counters.js';
@@ -10,6 +11,8 @@ export interface WalletChanges {
   exchangeRates?: Record<string, string>;
   /** The wallet-wide monthly cap in micros; null removes it. */
   monthlyCapMicros?: number | null;
+  /** The owner's thresholds for suspending a grant (spec SEC-4); null goes back to the defaults. */
+  anomaly?: AnomalyPolicy | null;
 }
 
 /**
@@ -39,6 +42,12 @@ export async function updateWalletSettings(
         ...(changes.exchangeRates !== undefined && { exchange_rates: JSON.stringify(changes.exchangeRates) }),
         ...(changes.monthlyCapMicros !== undefined && { monthly_cap_micros: changes.monthlyCapMicros }),
         ...(limitsChange && { limits_version: sql<number>`limits_version + 1` }),
+        ...(changes.anomaly !== undefined && {
+          anomaly_burst_calls: changes.anomaly?.burstCalls ?? null,
+          anomaly_burst_seconds: changes.anomaly?.burstWindowSeconds ?? null,
+          anomaly_spend_micros: changes.anomaly?.spendMicros ?? null,
+          anomaly_spend_seconds: changes.anomaly?.spendWindowSeconds ?? null,
+        }),
       })
       .where('account_id', '=', accountId)
       .executeTakeFirst();

@@ -1,5 +1,5 @@
+import { type AnomalyPolicy, DEFAULT_PRICES, type PriceTable, priceTableSchema } from '@allowance/protocol';
 import type { Selectable } from 'kysely';
-import { DEFAULT_PRICES, type PriceTable, priceTableSchema } from '@allowance/protocol';
 import type { Store } from './database.js';
 import { preparedQuery } from './prepared-query.js';
 import type { WalletsTable } from './schema.js';
@@ -13,6 +13,26 @@ export interface WalletSettings {
   monthlyCapMicros: number | null;
   /** Moves on every change of the cap or the time zone; a reservation planned at another version is refused (spec MTR-34). */
   limitsVersion: number;
+  /** The owner's own thresholds for suspending a grant (spec SEC-4); the rest are the wallet's defaults. */
+  anomaly: Partial<AnomalyPolicy>;
+}
+
+/** The wallet columns of the owner's anomaly thresholds. */
+export type AnomalyColumns = {
+  anomaly_burst_calls: number | null;
+  anomaly_burst_seconds: number | null;
+  anomaly_spend_micros: number | null;
+  anomaly_spend_seconds: number | null;
+};
+
+/** The owner's thresholds from their columns: only those set. */
+function anomalyFromRow(row: AnomalyColumns): Partial<AnomalyPolicy> {
+  const policy: Partial<AnomalyPolicy> = {};
+  if (row.anomaly_burst_calls !== null) policy.burstCalls = Number(row.anomaly_burst_calls);
+  if (row.anomaly_burst_seconds !== null) policy.burstWindowSeconds = Number(row.anomaly_burst_seconds);
+  if (row.anomaly_spend_micros !== null) policy.spendMicros = Number(row.anomaly_spend_micros);
+  if (row.anomaly_spend_seconds !== null) policy.spendWindowSeconds = Number(row.anomaly_spend_seconds);
+  return policy;
 }
 
 /** The account's settings; the shipped prices overlaid with the user's own, model by model. */
@@ -26,7 +46,7 @@ export function walletFromRow(
   row: Pick<
     WalletsTable,
     'currency' | 'time_zone' | 'price_overrides' | 'exchange_rates' | 'monthly_cap_micros'
-  > & { limits_version: number },
+  > & { limits_version: number } & AnomalyColumns,
 ): WalletSettings {
   return {
     currency: row.currency,
@@ -35,6 +55,7 @@ export function walletFromRow(
     exchangeRates: parsedRates(row.exchange_rates),
     monthlyCapMicros: row.monthly_cap_micros === null ? null : Number(row.monthly_cap_micros),
     limitsVersion: Number(row.limits_version),
+    anomaly: anomalyFromRow(row),
   };
 }
 

@@ -16,6 +16,8 @@ export interface GrantCardView {
   state: GrantState;
   usage: readonly UsageLine[];
   lastCalls: readonly LedgerEntry[];
+  /** When the wallet suspends it on its own (spec SEC-4), in words. */
+  anomaly: string;
   currency: string;
   timeZone: string;
   /** The latest date the expiry can be moved to (the wallet's maximum grant lifetime from now). */
@@ -67,6 +69,7 @@ export function grantCard(view: GrantCardView): SafeHtml {
 <p>Status: ${stateBadge(view.state, grant.statusReason)} · granted ${formatInstant(grant.createdAt, view.timeZone)} · ${
     view.state === 'expired' ? 'expired' : 'expires'
   } <time datetime="${grant.details.expires_at}">${formatInstant(grant.expiresAt, view.timeZone)}</time></p>
+${view.state === 'active' ? html`<p class="muted anomaly-threshold">Suspended automatically if it makes ${view.anomaly} (<a href="/settings#anomaly">change</a>).</p>` : ''}
 <h4>What it may do</h4>
 ${allowanceSummary(grant.details)}
 <h4>Use in the current periods</h4>

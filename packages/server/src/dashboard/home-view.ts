@@ -1,9 +1,10 @@
-import { periodWindow } from '@allowance/protocol';
+import { describeAnomalyPolicy, periodWindow } from '@allowance/protocol';
 import { ledgerPage, ledgerSpendBetween, listGrants, walletSettings } from '@allowance/store';
 import type { Context } from 'koa';
 import { homePage } from '../home/home-page.js';
 import { csrfField } from '../pages/csrf.js';
 import { listCredentials } from '../vault/provider-credentials.js';
+import { effectiveAnomalyPolicy } from './anomaly-settings.js';
 import { clientNames } from './client-names.js';
 import type { DashboardDependencies } from './dashboard-dependencies.js';
 import type { PageMessage } from './dashboard-layout.js';
@@ -48,6 +49,10 @@ export async function renderHome(
     ),
     ledgerSpendBetween(store, session.accountId, month.start?.getTime() ?? 0, month.end?.getTime() ?? now),
   ]);
+  const anomaly = describeAnomalyPolicy(
+    effectiveAnomalyPolicy(config.anomalyPolicy, settings?.anomaly),
+    currency,
+  );
   context.type = 'html';
   context.body = homePage({
     email: session.email,
@@ -67,6 +72,7 @@ export async function renderHome(
       state: grantState(grant, now),
       usage: usage.get(grant.id) ?? [],
       lastCalls: lastCalls[index]?.rows ?? [],
+      anomaly,
     })),
     month: { label: month.key.slice('month:'.length), spentMicros: monthSpentMicros },
     monthlyCapMicros: settings?.monthlyCapMicros ?? null,

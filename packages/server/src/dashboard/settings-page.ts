@@ -1,5 +1,6 @@
-import type { PriceTable } from '@allowance/protocol';
+import type { AnomalyPolicy, PriceTable } from '@allowance/protocol';
 import { html, type SafeHtml } from '../pages/html.js';
+import { anomalySection } from './anomaly-settings.js';
 import { dashboardPage, type PageMessage } from './dashboard-layout.js';
 
 /** Everything the settings page shows. */
@@ -16,6 +17,8 @@ export interface SettingsView {
   /** The user's own prices only. */
   overrides: PriceTable;
   exchangeRates: Readonly<Record<string, string>>;
+  /** The thresholds that suspend a grant (spec SEC-4), and whether they are the owner's own. */
+  anomaly: { policy: AnomalyPolicy; own: boolean };
 }
 
 const timeZones = (() => {
@@ -104,6 +107,7 @@ export function settingsPage(view: SettingsView): string {
 <label>Cache write (empty: as input) <input type="text" inputmode="decimal" name="cache_write" size="10"></label>
 <label>Output <input type="text" inputmode="decimal" name="output" size="10" required></label>
 <div class="actions"><button type="submit">Save price</button></div></form></section>
-${ratesSection(view)}`,
+${ratesSection(view)}
+${anomalySection({ ...view.anomaly, currency: view.currency }, view.csrf)}`,
   });
 }

@@ -3,6 +3,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { csrfField } from '../pages/csrf.js';
 import type { Form } from '../pages/form-body.js';
+import { effectiveAnomalyPolicy, readAnomalyPolicy } from './anomaly-settings.js';
 import { clientNames } from './client-names.js';
 import type { DashboardDependencies } from './dashboard-dependencies.js';
 import type { PageMessage } from './dashboard-layout.js';
@@ -52,6 +53,10 @@ async function renderSettings(
     effectivePrices: settings?.prices ?? {},
     overrides: storedPriceTable(overrides?.priceOverrides),
     exchangeRates: storedExchangeRates(overrides?.exchangeRates),
+    anomaly: {
+      policy: effectiveAnomalyPolicy(config.anomalyPolicy, settings?.anomaly),
+      own: Object.keys(settings?.anomaly ?? {}).length > 0,
+    },
   });
 }
 
@@ -99,6 +104,22 @@ const CHANGES: Readonly<Record<string, Change>> = {
       ? { ok: true, value: { changes: { exchangeRates: rates.value }, notice: 'Exchange rate saved.' } }
       : rates;
   },
+  '/settings/anomaly': async (_dependencies, _accountId, form) => {
+    const policy = readAnomalyPolicy(form);
+    return policy.ok
+      ? {
+          ok: true,
+          value: {
+            changes: { anomaly: policy.value },
+            notice: 'Saved. The new thresholds apply from the next call.',
+          },
+        }
+      : policy;
+  },
+  '/settings/anomaly/reset': async () => ({
+    ok: true,
+    value: { changes: { anomaly: null }, notice: 'The wallet’s default thresholds apply again.' },
+  }),
   '/settings/exchange-rates/delete': async (dependencies, accountId, form) => {
     const rates = withoutExchangeRate(
       (await stored(dependencies, accountId)).exchangeRates,

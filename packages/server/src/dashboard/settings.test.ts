@@ -159,4 +159,35 @@ describe('settings', () => {
     page = await user.browser.submit(page, 'tr[data-rate="USD"] form');
     expect(JSON.parse((await stored()).exchange_rates)).toEqual({});
   });
+
+  it('shows the automatic suspension thresholds, lets the owner set them, and back to the defaults (SEC-4)', async () => {
+    const page = await settings();
+    const { currency } = await stored();
+    expect(page.document.querySelector('#anomaly-summary')?.text).toBe(
+      `more than 300 calls in 10 seconds, or more than 2.00 ${currency} spent in 1 minute`,
+    );
+    const refused = await user.browser.submit(page, '#anomaly-form', { burst_calls: '1' });
+    expect(refused.status).toBe(400);
+    expect((await stored()).anomaly_burst_calls).toBeNull();
+    const saved = await user.browser.submit(await settings(), '#anomaly-form', {
+      burst_calls: '1000',
+      burst_seconds: '10',
+      spend_amount: '0.50',
+      spend_seconds: '120',
+    });
+    expect(saved.status).toBe(200);
+    expect(saved.document.querySelector('#anomaly-summary')?.text).toBe(
+      `more than 1000 calls in 10 seconds, or more than 0.50 ${currency} spent in 2 minutes`,
+    );
+    const row = await stored();
+    expect([
+      row.anomaly_burst_calls,
+      row.anomaly_burst_seconds,
+      row.anomaly_spend_micros,
+      row.anomaly_spend_seconds,
+    ]).toEqual([1000, 10, 500_000, 120]);
+    const reset = await user.browser.submit(saved, '#anomaly-reset');
+    expect(reset.document.querySelector('#anomaly-summary')?.text).toContain('more than 300 calls');
+    expect((await stored()).anomaly_spend_micros).toBeNull();
+  });
 });

@@ -24,6 +24,8 @@ export interface HomeView {
     state: GrantState;
     usage: readonly UsageLine[];
     lastCalls: readonly LedgerEntry[];
+    /** When the wallet suspends it on its own (spec SEC-4), in words. */
+    anomaly: string;
   }>;
   /** This calendar month in the wallet's time zone, and what every app spent in it (from the ledger). */
   month: { label: string; spentMicros: number };
