@@ -1,4 +1,4 @@
-import type { ApprovedAiAllowance } from '@allowance/protocol';
+import { type ApprovedAiAllowance, PERIODS } from '@allowance/protocol';
 import { PER_PERIOD } from '../pages/allowance-summary.js';
 import { html, type SafeHtml } from '../pages/html.js';
 
@@ -11,6 +11,18 @@ export function limitsForm(grantId: string, details: ApprovedAiAllowance, csrf: 
   const { budget, tokens } = details;
   const field = (name: string, label: string, value: string | number, kind: 'money' | 'count') =>
     html`<label>${label} <input type="${kind === 'money' ? 'text' : 'number'}" ${kind === 'money' ? html`inputmode="decimal"` : html`min="1"`} name="${name}" value="${value}" size="10"></label>`;
+  // Periods without a limit get an empty field: a limit added here counts everything already
+  // spent in its current period from the moment it is saved (spec MTR-35).
+  const moneyPeriods = new Set(budget?.limits.map((limit) => limit.period));
+  const tokenPeriods = new Set(tokens?.limits?.map((limit) => limit.period));
+  const addBudget = budget
+    ? PERIODS.filter((period) => !moneyPeriods.has(period)).map((period) =>
+        field(`budget.${period}`, `Add a limit (${budget.currency} ${PER_PERIOD[period]})`, '', 'money'),
+      )
+    : [];
+  const addTokens = PERIODS.filter((period) => !tokenPeriods.has(period)).map((period) =>
+    field(`tokens.${period}`, `Add a token limit ${PER_PERIOD[period]}`, '', 'count'),
+  );
   return html`<form method="post" action="/grants/${grantId}/limits" class="limits">${csrf}
 <fieldset><legend>Providers</legend>${details.providers.map(
     (provider) =>
@@ -28,7 +40,7 @@ ${
           limit.amount,
           'money',
         ),
-      )}</fieldset>`
+      )}${addBudget}</fieldset>`
     : ''
 }
 ${
@@ -37,8 +49,8 @@ ${
 ${tokens.max_input_per_request !== undefined ? field('tokens.max_input_per_request', 'Input tokens per call', tokens.max_input_per_request, 'count') : ''}
 ${tokens.max_output_per_request !== undefined ? field('tokens.max_output_per_request', 'Output tokens per call', tokens.max_output_per_request, 'count') : ''}
 ${(tokens.limits ?? []).map((limit) => field(`tokens.${limit.period}`, `Tokens ${PER_PERIOD[limit.period]}`, limit.tokens, 'count'))}
-</fieldset>`
-    : ''
+${addTokens}</fieldset>`
+    : html`<fieldset><legend>Tokens</legend>${addTokens}</fieldset>`
 }
 ${details.rate ? html`<fieldset><legend>Rate</legend>${field('rate', 'Calls per minute', details.rate.requests_per_minute, 'count')}</fieldset>` : ''}
 ${

@@ -1,4 +1,4 @@
-import { type AiAllowance, formatMoney, parseMoney, qualifiedProvider } from '@allowance/protocol';
+import { type AiAllowance, formatMoney, PERIODS, parseMoney, qualifiedProvider } from '@allowance/protocol';
 import type { Form } from '../pages/form-body.js';
 
 /** What the server needs to read a consent form. */
@@ -53,14 +53,23 @@ export function approvalFromForm(
   });
   if (models.length === 0) problems.push('Models: tick at least one model.');
 
+  // A limit for a period the request has none for is an addition, which only narrows (spec
+  // NAR rules): read it only when the user filled it in.
+  const filled = (field: string) => (form.get(field)?.trim() ?? '') !== '';
   const approval: Record<string, unknown> = { type: requested.type, providers, models };
   if (requested.budget) {
+    const asked = requested.budget.limits.map((limit) => limit.period);
     approval.budget = {
       currency: requested.budget.currency,
-      limits: requested.budget.limits.map((limit) => ({
-        period: limit.period,
-        amount: money(`budget.${limit.period}`, `Budget per ${limit.period}`),
-      })),
+      limits: [
+        ...requested.budget.limits.map((limit) => ({
+          period: limit.period,
+          amount: money(`budget.${limit.period}`, `Budget per ${limit.period}`),
+        })),
+        ...PERIODS.filter((period) => !asked.includes(period) && filled(`budget.${period}`)).map(
+          (period) => ({ period, amount: money(`budget.${period}`, `Budget per ${period}`) }),
+        ),
+      ],
     };
   }
   if (requested.tokens) {
@@ -71,13 +80,25 @@ export function approvalFromForm(
     if (requested.tokens.max_output_per_request !== undefined) {
       tokens.max_output_per_request = count('tokens.max_output_per_request', 'Output tokens per call');
     }
-    if (requested.tokens.limits) {
-      tokens.limits = requested.tokens.limits.map((limit) => ({
+    const asked = (requested.tokens.limits ?? []).map((limit) => limit.period);
+    const limits = [
+      ...(requested.tokens.limits ?? []).map((limit) => ({
         period: limit.period,
         tokens: count(`tokens.${limit.period}`, `Tokens per ${limit.period}`),
-      }));
-    }
+      })),
+      ...PERIODS.filter((period) => !asked.includes(period) && filled(`tokens.${period}`)).map((period) => ({
+        period,
+        tokens: count(`tokens.${period}`, `Tokens per ${period}`),
+      })),
+    ];
+    if (limits.length > 0) tokens.limits = limits;
     approval.tokens = tokens;
+  } else {
+    const limits = PERIODS.filter((period) => filled(`tokens.${period}`)).map((period) => ({
+      period,
+      tokens: count(`tokens.${period}`, `Tokens per ${period}`),
+    }));
+    if (limits.length > 0) approval.tokens = { limits };
   }
   if (requested.rate) approval.rate = { requests_per_minute: count('rate', 'Calls per minute') };
   if (requested.confirm_above)
