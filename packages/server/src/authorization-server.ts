@@ -16,7 +16,7 @@ import { loadSigningKeys } from './keys/signing-keys.js';
 import { createLogger } from './logger.js';
 import { type EndpointThrottlePolicy, endpointThrottle } from './oidc/endpoint-throttle.js';
 import { purgeExpired } from './oidc/kysely-adapter.js';
-import { createOidcRecordSealing, sealLegacyRow } from './oidc/oidc-record-sealing.js';
+import { oidcRecordSealing, sealLegacyRow } from './oidc/oidc-record-sealing.js';
 import { createProvider } from './oidc/provider.js';
 import { insideProvider, providerContextStorage } from './oidc/provider-context.js';
 import { FormError } from './pages/form-body.js';
@@ -75,10 +75,7 @@ export async function createAuthorizationServer(
   // Spec SEC-14: oidc-provider's records are found by keyed hashes and sealed. Rows an older
   // release stored in clear are rewritten here, before the first request, since the migration
   // that moved them aside runs without the master key.
-  const records = createOidcRecordSealing({
-    sealer,
-    indexKey: derive(options.masterKey, 'oidc record index'),
-  });
+  const records = oidcRecordSealing(options.masterKey);
   const legacy = await rewriteLegacyOidcModels(store, (row) =>
     sealLegacyRow(records, row, Math.floor(now() / 1000)),
   );

@@ -1,9 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { type OidcModelsTable, rewriteLegacyOidcModels } from '@allowance/store';
 import { ScriptedBrowser } from '@allowance/testing';
 import { decodeJwt } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { oidcRecordSealing, sealLegacyRow } from './oidc/oidc-record-sealing.js';
 import { authorize, discover, REQUESTED_ALLOWANCE, tokenOptions } from './test-support/app-client.js';
 import {
   DEVICE_CLIENT,
@@ -236,6 +238,83 @@ describe('a copy of the database files (spec SEC-14)', () => {
     });
     expect(read.status).toBe(200);
     expect(((await read.json()) as { client_name: string }).client_name).toBe('Registered Server App');
+  });
+
+  it('keeps a refresh token an older release stored in clear working after the upgrade', async () => {
+    const client: oauth.Client = { client_id: PUBLIC_CLIENT.client_id, token_endpoint_auth_method: 'none' };
+    const redirectUri = PUBLIC_CLIENT.redirect_uris[0] as string;
+    const browser = await signedInUser('rest-upgrade@example.com');
+    const { verifier, state, callback } = await authorize(
+      browser,
+      as,
+      { client_id: client.client_id, redirect_uri: redirectUri },
+      {
+        resource: wallet.gateway,
+        consent: (page) => browser.submit(page, '#consent', {}, { name: 'decision', value: 'approve' }),
+      },
+    );
+    if (!callback) throw new Error('the browser never came back to the app');
+    const tokens = await oauth.processAuthorizationCodeResponse(
+      as,
+      client,
+      await oauth.authorizationCodeGrantRequest(
+        as,
+        client,
+        oauth.None(),
+        oauth.validateAuthResponse(as, client, callback, state),
+        redirectUri,
+        verifier,
+        tokenOptions(client),
+      ),
+    );
+    const refreshToken = String(tokens.refresh_token);
+    remember('the refresh token from before the upgrade', refreshToken);
+
+    // Put the token back as the adapter kept it before migration 0008, where that migration
+    // leaves such rows: under its value, with its payload in JSON.
+    const records = oidcRecordSealing(wallet.masterKey);
+    const storedId = records.index('RefreshToken', 'id', refreshToken);
+    const sealed = await wallet.store.database
+      .selectFrom('oidc_models')
+      .selectAll()
+      .where('model', '=', 'RefreshToken')
+      .where('id', '=', storedId)
+      .executeTakeFirstOrThrow();
+    const payload = records.open('RefreshToken', storedId, sealed.payload);
+    expect(payload).toMatchObject({ jti: refreshToken, kind: 'RefreshToken' });
+    const legacy = wallet.store.database.withTables<{ oidc_models_legacy: OidcModelsTable }>();
+    await legacy.schema
+      .createTable('oidc_models_legacy')
+      .addColumn('model', 'text', (column) => column.notNull())
+      .addColumn('id', 'text', (column) => column.notNull())
+      .addColumn('payload', 'text', (column) => column.notNull())
+      .addColumn('grant_id', 'text')
+      .addColumn('user_code', 'text')
+      .addColumn('uid', 'text')
+      .addColumn('expires_at', 'bigint')
+      .addColumn('consumed_at', 'bigint')
+      .execute();
+    await legacy
+      .insertInto('oidc_models_legacy')
+      .values({ ...sealed, id: refreshToken, payload: JSON.stringify(payload) })
+      .execute();
+    await wallet.store.database.deleteFrom('oidc_models').where('id', '=', storedId).execute();
+
+    // What the authorization server does when it starts on such a database.
+    const seconds = Math.floor(Date.now() / 1000);
+    expect(
+      await rewriteLegacyOidcModels(wallet.store, (row) => sealLegacyRow(records, row, seconds)),
+    ).toEqual({
+      rewritten: 1,
+      dropped: 0,
+    });
+    const refreshed = await oauth.processRefreshTokenResponse(
+      as,
+      client,
+      await oauth.refreshTokenGrantRequest(as, client, oauth.None(), refreshToken, tokenOptions(client)),
+    );
+    expect(refreshed.refresh_token).toBeTypeOf('string');
+    remember('the refresh token after the upgrade', refreshed.refresh_token);
   });
 
   it('holds none of the secrets those flows issued, in any file', () => {

@@ -179,10 +179,15 @@ describe('rows an older release kept in clear (migration 0008)', () => {
 
   it('are rewritten at start-up: tokens keep working, and no plain copy is left in the files', async () => {
     const consumedAt = seconds() - 10;
-    const [refreshToken, consumedToken, sessionId, uid, deviceCode, expiredCode, purged] = Array.from(
-      { length: 7 },
-      token,
-    );
+    const [refreshToken, consumedToken, sessionId, uid, deviceCode, expiredCode, purged] = [
+      token(),
+      token(),
+      token(),
+      token(),
+      token(),
+      token(),
+      token(),
+    ];
     const clientSecret = token();
     // As migration 0008 left them: the old adapter's rows, moved aside as they were.
     await legacyTable()

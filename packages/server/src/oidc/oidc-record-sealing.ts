@@ -1,5 +1,5 @@
-import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
-import type { OidcModelsTable, Sealer } from '@allowance/store';
+import { createHmac, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
+import { createSealer, type OidcModelsTable, type Sealer } from '@allowance/store';
 import type { AdapterPayload } from 'oidc-provider';
 
 /** The fields oidc-provider looks records up by. */
@@ -36,7 +36,17 @@ export interface OidcRecordSealing {
 const PLAIN_MODEL = 'Grant';
 
 /**
- * The sealing of oidc-provider's records under the wallet's master key.
+ * The sealing of oidc-provider's records under the wallet's master key: payloads sealed with it
+ * (AES-256-GCM, see `createSealer`), indexes keyed with HKDF-SHA-256 of it under the info label
+ * `allowance oidc record index`, a key used for nothing else.
+ */
+export function oidcRecordSealing(masterKey: Uint8Array): OidcRecordSealing {
+  const indexKey = hkdfSync('sha256', masterKey, new Uint8Array(0), 'allowance oidc record index', 32);
+  return createOidcRecordSealing({ sealer: createSealer(masterKey), indexKey: new Uint8Array(indexKey) });
+}
+
+/**
+ * The sealing of oidc-provider's records under given keys ({@link oidcRecordSealing} derives them).
  *
  * @param indexKey 32 bytes derived from the master key for this purpose alone (HKDF, its own
  *   info label), so that the index reveals nothing about the sealing key and the reverse.
