@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
 import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import type { CryptoKeyPair } from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -140,5 +141,46 @@ describe('DPoP-bound tokens at the gateway', () => {
     }
     expect(await spent()).toBe(spentAfterGood);
     expect(spentAfterGood).toBeGreaterThan(before);
+  });
+});
+
+describe('two DPoP headers (DPOP-6)', () => {
+  it('joined into one value by the client are refused with 401 invalid_dpop_proof, and bill nothing', async () => {
+    const before = await spent();
+    const answer = await send({ authorization: `DPoP ${token}`, dpop: `${await proof()}, ${await proof()}` });
+    expect([answer.status, answer.code]).toEqual([401, 'invalid_dpop_proof']);
+    expect(answer.challenge).toContain('invalid_dpop_proof');
+    expect(await spent()).toBe(before);
+  });
+
+  it('are refused with 401 invalid_dpop_proof in the provider’s error shape, not an empty 400', async () => {
+    const [first, second] = [await proof(), await proof()];
+    const target = new URL(url);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(target.port), target.hostname, () => {
+        socket.write(
+          `POST ${target.pathname} HTTP/1.1\r\nHost: ${target.host}\r\nContent-Type: application/json\r\n` +
+            `Authorization: DPoP ${token}\r\nDPoP: ${first}\r\nDPoP: ${second}\r\n` +
+            `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        );
+      });
+      let answer = '';
+      socket.on('data', (chunk) => {
+        answer += chunk.toString();
+      });
+      socket.on('end', () => resolve(answer));
+      socket.on('error', reject);
+    });
+    const [head = '', content = ''] = raw.split('\r\n\r\n');
+    expect(head.split('\r\n')[0]).toBe('HTTP/1.1 401 Unauthorized');
+    expect(head.toLowerCase()).toContain('www-authenticate: dpop');
+    expect(head).toContain('invalid_dpop_proof');
+    expect(
+      JSON.parse(
+        content.includes('{') ? content.slice(content.indexOf('{'), content.lastIndexOf('}') + 1) : '{}',
+      ),
+    ).toMatchObject({
+      error: { code: 'invalid_dpop_proof' },
+    });
   });
 });

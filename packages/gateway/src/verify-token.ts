@@ -19,7 +19,13 @@ export function createTokenVerifier(
   config: GatewayConfig,
   options: { keys?: JWTVerifyGetKey; now?: () => number } = {},
 ): TokenVerifier {
-  const keys = options.keys ?? createRemoteJWKSet(new URL(config.jwksUri), { cooldownDuration: 30_000 });
+  const jwks = options.keys ?? createRemoteJWKSet(new URL(config.jwksUri), { cooldownDuration: 30_000 });
+  // Only the key the token names (spec GW-4, TOK-8): without a `kid` a key set would be searched
+  // for any key of the algorithm, and a token the issuer never made that way would be tried.
+  const keys: JWTVerifyGetKey = (header, token) => {
+    if (typeof header.kid !== 'string' || header.kid === '') throw new MissingKeyId();
+    return jwks(header, token);
+  };
   const now = options.now ?? Date.now;
   const verified = new Map<string, { claims: AccessTokenClaims; until: number }>();
 
@@ -42,6 +48,17 @@ export function createTokenVerifier(
     } catch (error) {
       throw new GatewayError('invalid_token', describe(error), { challengeError: 'invalid_token' });
     }
+    // jose checks `iat` only against a maximum age: one from the future is refused here (GW-4).
+    const issuedAt = (payload as { iat?: unknown }).iat;
+    if (typeof issuedAt === 'number' && issuedAt * 1000 > now() + config.clockToleranceSeconds * 1000) {
+      throw new GatewayError(
+        'invalid_token',
+        'The access token was issued in the future; check the clocks.',
+        {
+          challengeError: 'invalid_token',
+        },
+      );
+    }
     const claims = accessTokenClaimsSchema.safeParse(payload);
     if (!claims.success) {
       const issue = claims.error.issues[0];
@@ -62,7 +79,10 @@ export function createTokenVerifier(
   };
 }
 
+class MissingKeyId extends Error {}
+
 function describe(error: unknown): string {
+  if (error instanceof MissingKeyId) return 'The access token names no signing key (kid).';
   if (error instanceof joseErrors.JWTExpired) return 'The access token has expired; refresh it.';
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
     if (error.claim === 'aud') return 'The access token was issued for another resource, not this gateway.';
