@@ -117,6 +117,29 @@ export const FAKES: readonly Fake[] = [
     },
   },
   {
+    name: 'stores-any-base-url',
+    breaks:
+      'SEC-7, SEC-8: the wallet stores a provider key under any base URL: cleartext, link-local, metadata, private',
+    modules: ['provider-urls'],
+    expectedFailures: [
+      'provider-urls.cleartext-refused',
+      'provider-urls.forbidden-refused',
+      'provider-urls.private-needs-choice',
+    ],
+    // Swaps the URL for the simulator's before the wallet sees it, so the wallet stores the key
+    // and answers 200, as one without the check would; nothing is ever stored under the bad URL.
+    breakage: (sim) => async (request, forward) => {
+      if (request.method !== 'POST' || !request.path.endsWith('/keys')) return forward(request);
+      const parameters = form(request);
+      const providerId = parameters.get('providerId') ?? '';
+      const baseUrl = parameters.get('baseUrl') ?? '';
+      if (baseUrl === '' || !sim.providers.some((provider) => provider.id === providerId))
+        return forward(request);
+      parameters.set('baseUrl', sim.baseURL(providerId));
+      return forward({ ...request, body: Buffer.from(parameters.toString()) });
+    },
+  },
+  {
     name: 'relays-set-cookie',
     breaks: "GW-20: the gateway relays the provider's Set-Cookie",
     modules: ['forwarding'],

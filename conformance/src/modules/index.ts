@@ -27,6 +27,7 @@ import { parModule } from './par.js';
 import { periodsModule } from './periods.js';
 import { pricesModule } from './prices.js';
 import { protectedResourceModule } from './protected-resource.js';
+import { providerUrlsModule } from './provider-urls.js';
 import { recoveryModule } from './recovery.js';
 import { refreshModule } from './refresh.js';
 import { registrationModule } from './registration.js';
@@ -60,6 +61,7 @@ export const MODULES: readonly ConformanceModule[] = [
   gatewayAuthModule,
   resolutionModule,
   forwardingModule,
+  providerUrlsModule,
   errorsModule,
   modelsEndpointModule,
   allowanceEndpointModule,
