@@ -176,6 +176,37 @@ describe('a copy of the database files (spec SEC-14)', () => {
     remember('the third refresh token', third.refresh_token);
   });
 
+  it('pushes an authorization request (PAR) and opens it by reference', async () => {
+    const client: oauth.Client = { client_id: PUBLIC_CLIENT.client_id, token_endpoint_auth_method: 'none' };
+    const browser = await signedInUser('rest-par@example.com');
+    const pushed = await oauth.processPushedAuthorizationResponse(
+      as,
+      client,
+      await oauth.pushedAuthorizationRequest(
+        as,
+        client,
+        oauth.None(),
+        {
+          response_type: 'code',
+          redirect_uri: PUBLIC_CLIENT.redirect_uris[0] as string,
+          code_challenge: await oauth.calculatePKCECodeChallenge(oauth.generateRandomCodeVerifier()),
+          code_challenge_method: 'S256',
+          resource: wallet.gateway,
+          authorization_details: JSON.stringify([REQUESTED_ALLOWANCE]),
+        },
+        insecure,
+      ),
+    );
+    remember('the request_uri', pushed.request_uri);
+    remember('the request_uri reference', pushed.request_uri.split(':').at(-1));
+    const url = new URL(String(as.authorization_endpoint));
+    url.searchParams.set('client_id', client.client_id);
+    url.searchParams.set('request_uri', pushed.request_uri);
+    const consent = await browser.open(url.href);
+    expect(consent.document.querySelector('#consent')).not.toBeNull();
+    rememberCookies(browser);
+  });
+
   it('runs the device authorization flow', async () => {
     const browser = await signedInUser('rest-device@example.com');
     const client: oauth.Client = { client_id: DEVICE_CLIENT.client_id, token_endpoint_auth_method: 'none' };
@@ -320,7 +351,15 @@ describe('a copy of the database files (spec SEC-14)', () => {
   it('holds none of the secrets those flows issued, in any file', () => {
     expect(secrets.size).toBeGreaterThan(20);
     const kinds = [...secrets.keys()].join('\n');
-    for (const kind of ['authorization_code id', 'refresh_token id', 'device_code user code', 'session id'])
+    for (const kind of [
+      'authorization_code id',
+      'refresh_token id',
+      'device_code user code',
+      'session id',
+      'interaction id',
+      'pushed_authorization_request id',
+      'registration_access_token id',
+    ])
       expect(kinds).toContain(kind);
     // Positive control: the search reads these files, which do hold the grant.
     secrets.set('the grant id (control)', grantId);
