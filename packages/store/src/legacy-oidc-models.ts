@@ -55,10 +55,13 @@ export async function rewriteLegacyOidcModels(
   // start.
   await sql`vacuum`.execute(store.database);
   await truncateWriteAheadLog(store);
+  // The table's one page, rebuilt empty by the VACUUM, holds nothing worth scrubbing again.
   await store.database.schema.dropTable(LEGACY_OIDC_MODELS_TABLE).execute();
-  await truncateWriteAheadLog(store);
   return result;
 }
+
+// SQLite only, as the store is today: a PostgreSQL store would look the table up in its own
+// catalogue and scrub with VACUUM FULL, and has no WAL file of its own to truncate.
 
 async function legacyTableExists(store: Store): Promise<boolean> {
   const found = await sql<{ name: string }>`
@@ -68,7 +71,7 @@ async function legacyTableExists(store: Store): Promise<boolean> {
   return found.rows.length > 0;
 }
 
-/** Copies the whole WAL into the database and truncates it to nothing (SQLite only). */
+/** Copies the whole WAL into the database and truncates it to nothing. */
 async function truncateWriteAheadLog(store: Store): Promise<void> {
   for (let attempt = 1; ; attempt += 1) {
     const { rows } = await sql<{ busy: number }>`pragma wal_checkpoint(truncate)`.execute(store.database);
