@@ -252,7 +252,14 @@ describe('revocation (RFC 7009) and introspection (RFC 7662)', () => {
     await oauth.processRevocationResponse(
       await oauth.revocationRequest(as, publicClient, oauth.None(), String(tokens.refresh_token), insecure),
     );
-    expect(await findGrant(wallet.store, grantId)).toMatchObject({ status: 'revoked' });
+    // The owner reads what happened in words: the app left, nothing was attacked.
+    expect(await findGrant(wallet.store, grantId)).toMatchObject({
+      status: 'revoked',
+      statusReason: 'the app disconnected itself (it revoked its own token)',
+    });
+    const card = await browser.open(`${wallet.issuer}/`);
+    expect(card.html).toContain('the app disconnected itself');
+    expect(card.html).not.toContain('replay');
     const refresh = await oauth.refreshTokenGrantRequest(
       as,
       publicClient,

@@ -160,7 +160,11 @@ describe('the authorization code flow, as an app drives it', () => {
     await expect(oauth.processRefreshTokenResponse(as, client, replay)).rejects.toMatchObject({
       error: 'invalid_grant',
     });
-    expect(await findGrant(wallet.store, grantId)).toMatchObject({ status: 'revoked' });
+    // A replay is named as one on the owner's dashboard.
+    expect(await findGrant(wallet.store, grantId)).toMatchObject({
+      status: 'revoked',
+      statusReason: expect.stringContaining('used a second time'),
+    });
     const after = await oauth.refreshTokenGrantRequest(
       as,
       client,

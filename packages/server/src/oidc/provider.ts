@@ -45,12 +45,7 @@ export function createProvider(config: ServerConfig, dependencies: ProviderDepen
   const configuration: Configuration = {
     adapter: kyselyAdapter(store, dependencies.records, {
       onGrantDestroyed: async (grantId) => {
-        await revokeGrant(
-          store,
-          grantId,
-          'revoked by the authorization server (token replay or revocation)',
-          Date.now(),
-        );
+        await revokeGrant(store, grantId, revocationReason(Provider.ctx?.oidc?.route), Date.now());
       },
     }),
     jwks: { keys: dependencies.signingKeys as Configuration['jwks'] extends { keys: infer K } ? K : never },
@@ -274,6 +269,25 @@ export function createProvider(config: ServerConfig, dependencies: ProviderDepen
   provider.on('introspection.error', report('introspection.error'));
   provider.on('revocation.error', report('revocation.error'));
   return provider;
+}
+
+/**
+ * Why oidc-provider ended a grant, in words for the owner's dashboard, from the endpoint that
+ * ended it: the app's own revocation (RFC 7009) is an app disconnecting, a reused refresh token or
+ * code at the token endpoint is a replay (RFC 9700 §4.14.2, spec TOK rotation), and signing out
+ * of the app ends its grant too.
+ */
+export function revocationReason(route: string | undefined): string {
+  switch (route) {
+    case 'revocation':
+      return 'the app disconnected itself (it revoked its own token)';
+    case 'token':
+      return 'revoked by the wallet: a refresh token or code was used a second time, as a stolen one would be';
+    case 'end_session':
+      return 'ended when you signed out of the app';
+    default:
+      return 'ended by the authorization server';
+  }
 }
 
 /** Access tokens carry their grant id; client-credentials tokens (never issued here) do not. */
