@@ -865,3 +865,41 @@ describe('the end of a grant (spec TOK-16)', () => {
     expect(await refresh.json()).toMatchObject({ error: 'invalid_grant' });
   });
 });
+
+describe('an approval whose code exchange is refused', () => {
+  it('is no connected app on the dashboard, and becomes one with the first token', async () => {
+    const browser = await signedInUser('refused-exchange@example.com');
+    const { verifier, state, callback } = await authorize(
+      browser,
+      as,
+      { client_id: publicClient.client_id, redirect_uri: publicRedirect },
+      { resource: wallet.gateway, consent: approve(browser) },
+    );
+    if (!callback) throw new Error('no callback');
+    const parameters = oauth.validateAuthResponse(as, publicClient, callback, state);
+    // A public client must bind its tokens with DPoP (spec DPOP-3): without a proof, no token.
+    const refused = await oauth.authorizationCodeGrantRequest(
+      as,
+      publicClient,
+      oauth.None(),
+      parameters,
+      publicRedirect,
+      verifier,
+      insecure,
+    );
+    await expect(oauth.processAuthorizationCodeResponse(as, publicClient, refused)).rejects.toMatchObject({
+      error: 'invalid_dpop_proof',
+    });
+    const home = await browser.open(`${wallet.issuer}/`);
+    expect(home.document.querySelectorAll('[data-grant-card]')).toHaveLength(0);
+    expect(home.document.querySelectorAll('tr[data-grant]')).toHaveLength(0);
+
+    const tokens = await codeFlow(browser, publicClient, oauth.None(), publicRedirect);
+    const connected = await browser.open(`${wallet.issuer}/`);
+    expect(
+      connected.document
+        .querySelectorAll('[data-grant-card]')
+        .map((card) => card.getAttribute('data-grant-card')),
+    ).toEqual([grantIdOf(tokens.access_token)]);
+  });
+});

@@ -22,6 +22,8 @@ export interface GrantRecord {
   expiresAt: number;
   /** Moves on every change of the details; a reservation planned at another version is refused (spec MTR-34). */
   limitsVersion: number;
+  /** When the app first got a token for it; null while it never has (its code exchange failed). */
+  firstTokenAt: number | null;
 }
 
 /** A grant's row as stored. */
@@ -39,6 +41,7 @@ export type GrantRow = {
   updated_at: number;
   expires_at: number;
   limits_version: number;
+  first_token_at: number | null;
 };
 
 /** A stored row as the record callers see. */
@@ -56,6 +59,7 @@ export const toRecord = (row: GrantRow): GrantRecord => ({
   updatedAt: Number(row.updated_at),
   expiresAt: Number(row.expires_at),
   limitsVersion: Number(row.limits_version),
+  firstTokenAt: row.first_token_at === null ? null : Number(row.first_token_at),
 });
 
 /** The columns {@link toRecord} reads. */
@@ -73,6 +77,7 @@ export const columns = [
   'updated_at',
   'expires_at',
   'limits_version',
+  'first_token_at',
 ] as const;
 
 /** A new grant id. oidc-provider's Grant takes the same id, so its tokens carry ours. */
@@ -92,6 +97,8 @@ export async function createGrant(
     /** The user asked, on the consent screen, for DPoP-bound tokens only. */
     requireDpop?: boolean;
     now: number;
+    /** When its app got its first token, for a grant recorded after the fact; none at consent. */
+    firstTokenAt?: number;
   },
 ): Promise<void> {
   await store.database
@@ -110,7 +117,18 @@ export async function createGrant(
       created_at: grant.now,
       updated_at: grant.now,
       expires_at: Date.parse(grant.details.expires_at),
+      first_token_at: grant.firstTokenAt ?? null,
     })
+    .execute();
+}
+
+/** Records that the grant's app got its first token; later tokens change nothing. */
+export async function markGrantConnected(store: Store, grantId: string, now: number): Promise<void> {
+  await store.database
+    .updateTable('grants')
+    .set({ first_token_at: now })
+    .where('id', '=', grantId)
+    .where('first_token_at', 'is', null)
     .execute();
 }
 
@@ -125,12 +143,16 @@ const grantById = preparedQuery<{ id: string }, GrantRow>((database, slot) =>
   database.selectFrom('grants').select(columns).where('id', '=', slot('id')),
 );
 
-/** An account's grants, newest first. */
+/**
+ * An account's connected apps' grants, newest first: an approval whose app never got a token (its
+ * code exchange was refused) is no connected app, and is left out.
+ */
 export async function listGrants(store: Store, accountId: string): Promise<GrantRecord[]> {
   const rows = await store.database
     .selectFrom('grants')
     .select(columns)
     .where('account_id', '=', accountId)
+    .where('first_token_at', 'is not', null)
     .orderBy('created_at', 'desc')
     .execute();
   return rows.map(toRecord);

@@ -46,6 +46,7 @@ export {
   findRememberedGrant,
   type GrantRecord,
   listGrants,
+  markGrantConnected,
   newGrantId,
   revokeGrant,
   setGrantAllowlist,

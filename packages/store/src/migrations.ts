@@ -3,6 +3,7 @@ import { limitVersions } from './migration-0007-limit-versions.js';
 import { sealedOidcModels } from './migration-0008-sealed-oidc-models.js';
 import { credentialNetwork } from './migration-0009-credential-network.js';
 import { anomalyPolicy } from './migration-0010-anomaly-policy.js';
+import { grantFirstToken } from './migration-0011-grant-first-token.js';
 
 // Every statement here is plain DDL that SQLite and PostgreSQL both accept: text, bigint and
 // integer columns, composite primary keys, plain indexes; the one SQLite-only step says so.
@@ -340,6 +341,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0006-compact-call-tables': compactCallTables,
   '0007-limit-versions': limitVersions,
   '0010-anomaly-policy': anomalyPolicy,
+  '0011-grant-first-token': grantFirstToken,
   '0009-credential-network': credentialNetwork,
   '0008-sealed-oidc-models': sealedOidcModels,
 };

@@ -84,6 +84,8 @@ export interface GrantsTable {
   expires_at: number;
   /** Moves on every change of the approved details: limits and expiry (spec MTR-34). */
   limits_version: Generated<number>;
+  /** When the app first got a token; null while it never has, and then it is no connected app. */
+  first_token_at: number | null;
 }
 
 /**

@@ -102,7 +102,16 @@ export async function recordGrant(
   details: ApprovedAiAllowance,
 ): Promise<string> {
   const id = newGrantId();
-  await createGrant(wallet.store, { id, accountId, clientId, details, remember: false, now: Date.now() });
+  const now = Date.now();
+  await createGrant(wallet.store, {
+    id,
+    accountId,
+    clientId,
+    details,
+    remember: false,
+    now,
+    firstTokenAt: now,
+  });
   return id;
 }
 

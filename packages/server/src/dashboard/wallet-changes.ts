@@ -50,6 +50,7 @@ export async function changeWalletCurrency(
       .select(['id', 'details'])
       .where('account_id', '=', accountId)
       .where('status', '!=', 'revoked')
+      .where('first_token_at', 'is not', null)
       .execute();
     const budgeted = grants
       .filter((grant) => (JSON.parse(grant.details) as Partial<ApprovedAiAllowance>).budget !== undefined)

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { AI_ALLOWANCE_TYPE, PERIODS, PROTOCOL_VERSION } from '@allowance/protocol';
 import type { Store } from '@allowance/store';
-import { findGrant, revokeGrant } from '@allowance/store';
+import { findGrant, markGrantConnected, revokeGrant } from '@allowance/store';
 import type { JWK } from 'jose';
 import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { findAccount } from '../accounts/accounts.js';
@@ -196,7 +196,12 @@ export function createProvider(config: ServerConfig, dependencies: ProviderDepen
     },
     async extraTokenClaims(_context, token) {
       const grantId = grantIdOf(token);
-      return grantId ? { grant_id: grantId } : undefined;
+      if (!grantId) return undefined;
+      // The first token makes the approval a connected app; one refused at the token endpoint
+      // (no DPoP proof, say) never shows as one.
+      const grant = await findGrant(store, grantId);
+      if (grant && grant.firstTokenAt === null) await markGrantConnected(store, grantId, Date.now());
+      return { grant_id: grantId };
     },
     formats: {
       customizers: {
