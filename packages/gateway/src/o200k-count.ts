@@ -1,0 +1,131 @@
+import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
+import { O200K_TOKEN_SPLIT_REGEX } from 'gpt-tokenizer/encodingParams/constants';
+
+// An o200k_base count that is an upper bound and costs linear time (spec MTR-14). The tokenizer
+// first splits text into pieces with a regular expression, then merges each piece's bytes into
+// tokens; a token never spans two pieces, and the merge costs the square of a piece's length
+// (a 50 000-character run of one letter took 4.6 s; BENCHMARKS.md "Adversarial bodies"). So:
+// a piece longer than LONG_PIECE_BYTES counts as its UTF-8 bytes, which no byte-level BPE can
+// exceed; and past EXACT_COUNT_BYTES of text a request's remaining text counts as its bytes too,
+// so that no body up to the size limit costs much more CPU than ordinary text of that budget.
+
+/** Text a user sends is never a special token to the provider's tokenizer, so not here either. */
+const PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
+
+/**
+ * Pieces longer than this, in UTF-8 bytes, are bounded by their bytes instead of merged (spec
+ * MTR-14). In ordinary text (3.4 MB of Markdown) 56 pieces in 846 000 are longer: long rules,
+ * indentation, base64. A merge of 128 bytes costs about 0.2 ms at worst.
+ */
+export const LONG_PIECE_BYTES = 128;
+
+/**
+ * UTF-8 bytes of a request's text counted exactly; the text after them is bounded by its bytes
+ * (spec MTR-14). About 128 000 tokens of English, the context window of gpt-4o.
+ */
+export const EXACT_COUNT_BYTES = 512 * 1024;
+
+/** Text handed to the tokenizer at once, in UTF-16 code units: at most a few ms of work. */
+const CHUNK_UNITS = 512;
+
+/** What one call into the tokenizer costs besides its text, as bytes of the budget (~1 µs). */
+const CALL_BYTES = 16;
+
+/** Short texts counted between two chances for the event loop to run. */
+const SHORT_TEXTS_A_CHUNK = 256;
+
+/**
+ * A text this short (UTF-16 code units) cannot hold a piece over LONG_PIECE_BYTES, since a code
+ * unit is at most 3 UTF-8 bytes, and is counted in one call.
+ */
+const SHORT_TEXT_UNITS = Math.floor(LONG_PIECE_BYTES / 3);
+
+/** The tokenizer's own split, on an instance of our own so its `lastIndex` is ours. */
+const PIECES = new RegExp(O200K_TOKEN_SPLIT_REGEX.source, O200K_TOKEN_SPLIT_REGEX.flags);
+
+const utf8Bytes = (text: string) => Buffer.byteLength(text, 'utf8');
+
+/**
+ * The o200k_base tokens of `texts`, summed: exact for every piece of at most
+ * {@link LONG_PIECE_BYTES} within the first {@link EXACT_COUNT_BYTES} bytes, the UTF-8 byte count
+ * elsewhere, so never fewer than the tokenizer's own count. A generator that yields between
+ * chunks of a few milliseconds of work: {@link countO200kTokens} runs it at once,
+ * {@link countO200kTokensYielding} lets the event loop run between chunks.
+ */
+export function* o200kTokens(texts: Iterable<string>): Generator<void, number, void> {
+  let total = 0;
+  let budget = EXACT_COUNT_BYTES;
+  const exact = (text: string) => {
+    total += countTokens(text, PLAIN_TEXT);
+    budget -= utf8Bytes(text) + CALL_BYTES;
+  };
+  let shortTexts = 0;
+  for (const text of texts) {
+    if (text.length === 0) continue;
+    if (budget <= 0) total += utf8Bytes(text);
+    else if (text.length > SHORT_TEXT_UNITS) yield* longText(text);
+    else {
+      exact(text);
+      shortTexts += 1;
+      if (shortTexts % SHORT_TEXTS_A_CHUNK === 0) yield;
+    }
+  }
+  return total;
+
+  // A chunk always starts and ends on a piece boundary, so the tokenizer splits it into the same
+  // pieces as it splits the whole text: its split never looks back before a piece.
+  function* longText(text: string): Generator<void, void, void> {
+    let chunkStart = 0;
+    PIECES.lastIndex = 0;
+    for (let match = PIECES.exec(text); match !== null; match = PIECES.exec(text)) {
+      const piece = match[0];
+      const pieceEnd = match.index + piece.length;
+      const pieceBytes = piece.length * 3 > LONG_PIECE_BYTES ? utf8Bytes(piece) : 0;
+      if (pieceBytes > LONG_PIECE_BYTES) {
+        if (match.index > chunkStart) exact(text.slice(chunkStart, match.index));
+        total += pieceBytes;
+        budget -= pieceBytes;
+      } else if (pieceEnd - chunkStart >= CHUNK_UNITS) exact(text.slice(chunkStart, pieceEnd));
+      else continue;
+      chunkStart = pieceEnd;
+      if (budget <= 0) {
+        // The budget is spent: the rest of the text is bounded by its bytes.
+        total += utf8Bytes(text.slice(chunkStart));
+        return;
+      }
+      yield;
+      // Another count may have used the expression while this one waited.
+      PIECES.lastIndex = pieceEnd;
+    }
+    if (chunkStart < text.length) exact(text.slice(chunkStart));
+  }
+}
+
+/** {@link o200kTokens} at once, for callers that have no event loop to keep free. */
+export function countO200kTokens(texts: Iterable<string>): number {
+  const counting = o200kTokens(texts);
+  for (let step = counting.next(); ; step = counting.next()) if (step.done) return step.value;
+}
+
+/** How long {@link countO200kTokensYielding} holds the event loop before it lets others run. */
+const SLICE_MS = 4;
+
+/**
+ * {@link o200kTokens} in slices of about {@link SLICE_MS}, letting the event loop serve other
+ * requests in between (spec MTR-14): a large prompt delays nobody else's sign-in or call.
+ */
+export async function countO200kTokensYielding(
+  texts: Iterable<string>,
+  options: { sliceMs?: number } = {},
+): Promise<number> {
+  const sliceMs = options.sliceMs ?? SLICE_MS;
+  const counting = o200kTokens(texts);
+  let sliceStart = performance.now();
+  for (let step = counting.next(); ; step = counting.next()) {
+    if (step.done) return step.value;
+    if (performance.now() - sliceStart >= sliceMs) {
+      await new Promise((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
+  }
+}
