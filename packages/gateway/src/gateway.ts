@@ -23,6 +23,7 @@ import { clientAddress } from './client-address.js';
 import { type GatewayConfig, type GatewayConfigInput, resolveGatewayConfig } from './config.js';
 import { CONFIRMATION_STATUS_PATH, confirmationStatus } from './confirmation-status.js';
 import { CORS, preflightHeaders } from './cors.js';
+import { prepareInputCount } from './count-input.js';
 import { countTokens } from './count-tokens.js';
 import { createDpopVerifier, rotatingNonces } from './dpop/index.js';
 import { GatewayError } from './gateway-error.js';
@@ -303,6 +304,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         'Allowance-Provider must be a provider id such as "openai" (lowercase letters, digits, - and _).',
       );
     }
+    // Step 8's input estimate, counted ahead in slices that let other requests run (spec
+    // MTR-14), however large the prompt; planning the call reads it.
+    if (route.endpoint === 'chat.completions' || route.endpoint === 'embeddings')
+      await prepareInputCount(valid as Record<string, unknown>, route.endpoint);
     const passHeaders: Record<string, string> = {};
     for (const name of ['anthropic-version', 'anthropic-beta']) {
       const value = request.headers[name];

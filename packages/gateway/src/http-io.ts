@@ -1,19 +1,28 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiFamily } from '@allowance/protocol';
 import { GatewayError } from './gateway-error.js';
+import { MAX_NESTING_DEPTH, nestedDeeperThan } from './json-nesting.js';
 import { readLimited } from './read-limited.js';
 
 /**
- * Reads a JSON body of at most `limit` bytes (spec GW: 413 past it, 400 `invalid_json` when it
- * does not parse). Stops reading as soon as the limit is passed.
+ * Reads a JSON body of at most `limit` bytes (spec GW-6: 413 past it; GW-7: 400 `invalid_json`
+ * when it does not parse, 400 `invalid_request` when it nests deeper than
+ * {@link MAX_NESTING_DEPTH}, checked before parsing). Stops reading as soon as the limit is passed.
  */
 export async function readJsonBody(request: IncomingMessage, limit: number): Promise<unknown> {
   const declared = Number(request.headers['content-length'] ?? 0);
   if (declared > limit) throw new GatewayError('request_too_large', `The body is over ${limit} bytes.`);
   const { chunks, overflow } = await readLimited(request, limit);
   if (overflow) throw new GatewayError('request_too_large', `The body is over ${limit} bytes.`);
+  const bytes = Buffer.concat(chunks);
+  if (nestedDeeperThan(bytes)) {
+    throw new GatewayError(
+      'invalid_request',
+      `The body nests arrays and objects deeper than ${MAX_NESTING_DEPTH} levels.`,
+    );
+  }
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    return JSON.parse(bytes.toString('utf8')) as unknown;
   } catch {
     throw new GatewayError('invalid_json', 'The body is not valid JSON.');
   }
