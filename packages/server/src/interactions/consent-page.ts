@@ -1,4 +1,4 @@
-import type { AiAllowance, ModelPrice } from '@allowance/protocol';
+import { type AiAllowance, type ModelPrice, qualifiedProvider } from '@allowance/protocol';
 import { allowanceSummary } from '../pages/allowance-summary.js';
 import { html, type SafeHtml } from '../pages/html.js';
 import { layout } from '../pages/layout.js';
@@ -65,11 +65,18 @@ export function consentPage(view: ConsentView): string {
       available ? '' : html` <span class="muted">(no key in your wallet)</span>`
     }</label>`;
   });
+  // A model's price at the providers that serve it: the one it names ("deepseek/deepseek-chat"),
+  // or those with a price for it; a model no provider prices is metered in tokens, said once.
   const modelRows = requested.models.map((model) => {
-    const prices = usable.map(
-      (provider) =>
-        html`<li>${provider}: ${priceText(view.price(provider, model.replace(`${provider}/`, '')))}</li>`,
-    );
+    const named = qualifiedProvider(model);
+    const bare = named ? model.slice(named.length + 1) : model;
+    const serving = named
+      ? usable.filter((provider) => provider === named)
+      : usable.filter((provider) => view.price(provider, bare) !== undefined);
+    const prices =
+      serving.length > 0
+        ? serving.map((provider) => html`<li>${provider}: ${priceText(view.price(provider, bare))}</li>`)
+        : [html`<li>${priceText(undefined)}</li>`];
     return html`<label><input type="checkbox" name="model" value="${model}" checked> <strong>${model}</strong></label><ul class="muted">${prices}</ul>`;
   });
 
