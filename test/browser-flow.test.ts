@@ -120,7 +120,11 @@ describe.skipIf(!available)('the whole flow in a real browser', () => {
     expect(dashboard).toContain('gpt-4.1-mini');
     expect(dashboard).toContain(formatMoney(cost));
     await shot(page, 'dashboard');
+    // Revoke asks once before it acts.
     await page.click(`[data-grant] form[action$="/revoke"] button`);
+    await page.waitForSelector('#confirm-revoke');
+    await shot(page, 'revoke-confirmation');
+    await page.click('#confirm-revoke button');
     await expect.poll(() => page.textContent('#notice')).toContain('Revoked');
 
     // The assistant's next request to the gateway (its allowance check) is refused.

@@ -103,7 +103,8 @@ export class AllowanceDriver implements ConsentDriver {
   }
 
   revokeGrant(grantId: string): Promise<void> {
-    return this.#dashboard(`/grants/${grantId}/revoke`);
+    // The dashboard asks once before revoking; the driver confirms in the same post.
+    return this.#dashboard(`/grants/${grantId}/revoke`, { confirm: 'yes' });
   }
 
   setGrantSuspended(grantId: string, suspended: boolean): Promise<void> {
@@ -118,6 +119,13 @@ export class AllowanceDriver implements ConsentDriver {
     // The limits form carries the consent screen's field names; unticked boxes are left out.
     const fields = approvalFields(approval);
     return this.#dashboard(`/grants/${grantId}/limits`, fields);
+  }
+
+  async walletSpendThisMonth(): Promise<string> {
+    const home = await this.#browser.open(`${this.issuer}/`);
+    const spent = home.document.querySelector('#month-spent')?.text.trim();
+    if (!spent) throw new Error('the home page shows no spend this month');
+    return spent;
   }
 
   setWalletCap(amount: string | null): Promise<void> {

@@ -301,7 +301,9 @@ describe('the wallet-side revoke endpoint', () => {
     expect(stolen.status).toBe(404);
     expect(await findGrant(wallet.store, grantId)).toMatchObject({ status: 'active' });
 
-    const revoked = await owner.submit(home, `tr[data-grant="${grantId}"] form`);
+    const asked = await owner.submit(home, `tr[data-grant="${grantId}"] form`);
+    expect(await findGrant(wallet.store, grantId)).toMatchObject({ status: 'active' });
+    const revoked = await owner.submit(asked, '#confirm-revoke');
     expect(revoked.status).toBe(200);
     expect(await findGrant(wallet.store, grantId)).toMatchObject({ status: 'revoked' });
     const refresh = await oauth.refreshTokenGrantRequest(

@@ -1,7 +1,8 @@
 import type { ApprovedAiAllowance } from '@allowance/protocol';
 import { createGrant, type LedgerEntry, newGrantId } from '@allowance/store';
 import { type Page, ScriptedBrowser } from '@allowance/testing';
-import { authorize, discover } from '../test-support/app-client.js';
+import * as oauth from 'oauth4webapi';
+import { authorize, discover, tokenOptions } from '../test-support/app-client.js';
 import { PUBLIC_CLIENT, type TestWallet } from '../test-support/test-wallet.js';
 
 // Test helpers for the dashboard's tests: a signed-up user with keys, apps connected through the
@@ -48,10 +49,11 @@ export async function connectThroughConsent(
   fields: Record<string, string | string[] | null> = {},
 ): Promise<string> {
   const as = await discover(wallet.issuer);
-  const { callback } = await authorize(
+  const redirectUri = PUBLIC_CLIENT.redirect_uris[0] as string;
+  const { verifier, state, callback } = await authorize(
     user.browser,
     as,
-    { client_id: PUBLIC_CLIENT.client_id, redirect_uri: PUBLIC_CLIENT.redirect_uris[0] as string },
+    { client_id: PUBLIC_CLIENT.client_id, redirect_uri: redirectUri },
     {
       resource: wallet.gateway,
       consent: (page) =>
@@ -59,6 +61,21 @@ export async function connectThroughConsent(
     },
   );
   if (!callback?.searchParams.get('code')) throw new Error('consent did not end with a code');
+  // The app takes its tokens, as a connected app has (an approval never exchanged is none).
+  const client: oauth.Client = { client_id: PUBLIC_CLIENT.client_id, token_endpoint_auth_method: 'none' };
+  await oauth.processAuthorizationCodeResponse(
+    as,
+    client,
+    await oauth.authorizationCodeGrantRequest(
+      as,
+      client,
+      oauth.None(),
+      oauth.validateAuthResponse(as, client, callback, state),
+      redirectUri,
+      verifier,
+      tokenOptions(client),
+    ),
+  );
   const grant = await wallet.store.database
     .selectFrom('grants')
     .select('id')

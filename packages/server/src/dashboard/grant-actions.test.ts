@@ -57,7 +57,12 @@ describe('suspend, resume and revoke', () => {
     expect(page.status).toBe(200);
     expect(await storedGrant(wallet, grantId)).toMatchObject({ status: 'active', status_reason: null });
 
+    // Revoke asks once: the first press changes nothing, the confirmation revokes.
     page = await user.browser.submit(page, `section[data-grant-card="${grantId}"] form.revoke`);
+    expect(page.status).toBe(200);
+    expect(page.document.querySelector('h1')?.text).toContain('Revoke');
+    expect(await storedGrant(wallet, grantId)).toMatchObject({ status: 'active' });
+    page = await user.browser.submit(page, '#confirm-revoke');
     expect(page.status).toBe(200);
     expect(await storedGrant(wallet, grantId)).toMatchObject({ status: 'revoked' });
     for (const action of ['resume', 'suspend', 'limits', 'expiry']) {

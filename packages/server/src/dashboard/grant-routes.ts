@@ -12,6 +12,7 @@ import {
   suspendAction,
 } from './grant-actions.js';
 import { renderHome } from './home-view.js';
+import { renderRevokeConfirmation } from './revoke-confirmation.js';
 import { formSession } from './session-guard.js';
 
 type GrantAction = (
@@ -44,7 +45,12 @@ export function grantRoutes(dependencies: DashboardDependencies): Router {
       const allowed = await formSession(context, dependencies.sessions);
       if (!allowed) return;
       const { session, form } = allowed;
-      const outcome = await action(dependencies, session.accountId, context.params.grantId ?? '', form);
+      const grantId = context.params.grantId ?? '';
+      // Revoking is final: the first press asks, the confirmation page's button revokes.
+      if (name === 'revoke' && form.get('confirm') !== 'yes') {
+        if (await renderRevokeConfirmation(context, dependencies, session, grantId)) return;
+      }
+      const outcome = await action(dependencies, session.accountId, grantId, form);
       await renderHome(
         context,
         dependencies,
