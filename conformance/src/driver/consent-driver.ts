@@ -58,6 +58,12 @@ export interface ConsentDriver extends AsyncDisposable {
   /** Sets the wallet-wide cap per month (`null` removes it), as the user would (spec 8.2 `admin`). */
   setWalletCap?(amount: string | null): Promise<void>;
   /**
+   * What every app of the wallet spent this calendar month, as the owner reads it on the wallet's
+   * own pages (a money string in the wallet currency), so that a check can set a cap relative to
+   * spend it did not make itself ([MTR-35]).
+   */
+  walletSpendThisMonth?(): Promise<string>;
+  /**
    * Sets the user's price for one model, in the wallet's currency per million tokens, or removes
    * it with `null` so that the shipped default applies again (spec 8.2 `admin`, "edits a price").
    */

@@ -35,6 +35,8 @@ type Names =
   | 'wrong-issuer'
   | 'wrong-typ'
   | 'expired'
+  | 'issued-in-future'
+  | 'no-kid'
   | 'unknown-grant';
 
 /** Token acceptance at the gateway (Part 5 §5.2) and its 401 challenges (§5.9). */
@@ -87,6 +89,16 @@ export const gatewayAuthModule = defineModule<Names>({
     expired: {
       requirements: ['GW-4'],
       summary: 'a wallet-signed token expired two minutes ago gets 401 invalid_token',
+      kind: 'driver',
+    },
+    'issued-in-future': {
+      requirements: ['GW-4'],
+      summary: 'a wallet-signed token whose iat is two minutes ahead gets 401 invalid_token',
+      kind: 'driver',
+    },
+    'no-kid': {
+      requirements: ['GW-4', 'TOK-8'],
+      summary: 'a wallet-signed token without kid in its header gets 401 invalid_token',
       kind: 'driver',
     },
     'unknown-grant': {
@@ -190,6 +202,8 @@ export const gatewayAuthModule = defineModule<Names>({
       exp: Math.floor(Date.now() / 1000) - 120,
       iat: Math.floor(Date.now() / 1000) - 400,
     });
+    await forged('issued-in-future', { iat: Math.floor(Date.now() / 1000) + 120 });
+    await forged('no-kid', {}, { kid: undefined });
     await forged('unknown-grant', { grant_id: 'gr_unknown_to_this_wallet' });
   },
 });

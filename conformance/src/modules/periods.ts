@@ -19,9 +19,9 @@ export const periodsModule = defineModule({
   summary: 'A call is counted, and settled, in the periods of the instant it was reserved',
   checks: {
     'settled-in-reservation-period': {
-      requirements: ['MTR-4'],
+      requirements: ['MTR-4', 'MTR-35'],
       summary:
-        'a call reserved on one day that ends after a day boundary (the wallet time zone moved from UTC+14 to UTC−12 meanwhile) is settled in the day it was reserved in, not in the new one',
+        'a call in flight while the wallet time zone moves from UTC+14 to UTC−12 is counted once in the day of the new zone that contains the instant it was reserved, and in the old zone’s day again when the zone moves back: days are the current zone’s, a call’s instant never moves',
     },
   },
   async run({ check, app, clients, wallet, sim, driver }) {
@@ -47,11 +47,17 @@ export const periodsModule = defineModule({
         const late = await dayCounters(wallet.gateway, connection);
         await driver.setTimeZone(EARLY_ZONE);
         const early = await dayCounters(wallet.gateway, connection);
-        expectEqual(late, { spent: 0n, reserved: 0n }, `the day (in ${LATE_ZONE}) in which the call ended`);
+        // The call was reserved moments ago, so in either zone it lies in the current day; it is
+        // counted there exactly once, neither dropped by the move nor carried twice.
+        expectEqual(
+          late,
+          { spent: call.cost, reserved: 0n },
+          `the day (in ${LATE_ZONE}) that contains the instant the call was reserved`,
+        );
         expectEqual(
           early,
           { spent: call.cost, reserved: 0n },
-          `the day (in ${EARLY_ZONE}) in which it was reserved`,
+          `the day (in ${EARLY_ZONE}) that contains the instant the call was reserved`,
         );
       } finally {
         sim.setRules([]);
