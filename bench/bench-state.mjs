@@ -23,7 +23,7 @@ const loadBefore = loadavg().map((value) => round(value, 2));
 progress('starting the simulator and the wallet');
 const sim = await startSimulator();
 await sim.setRules([{ responseTokens: 32 }]);
-const gatewayOptions = { anomalyBurstCalls: 1_000_000_000 };
+const gatewayOptions = { anomalyBurstCalls: 1_000_000_000, anomalySpendMicros: 1_000_000_000_000 };
 const wallet = await startWallet({ gatewayOptions });
 const app = await connectApp(
   wallet,

@@ -17,7 +17,7 @@ import { connectApp, startSimulator, startWallet, userWithKeys } from './lib/wal
 const SCALE = Number(process.env.DRILL_SCALE ?? 1);
 const only = process.argv.slice(2);
 // The drills are bursts by design; the anomaly detector would suspend their grants.
-const NO_BURST_LIMIT = { anomalyBurstCalls: 1_000_000_000 };
+const NO_BURST_LIMIT = { anomalyBurstCalls: 1_000_000_000, anomalySpendMicros: 1_000_000_000_000 };
 
 /** A fresh simulator and wallet for one drill, a user with keys, and apps for `allowances`. */
 async function setUp(gatewayOptions, allowances, nodeArgs = []) {

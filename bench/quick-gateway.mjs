@@ -40,7 +40,7 @@ const nodeArgs = [
 ];
 // Only the measured process gets the profile and node options.
 const wallet = await startWallet({
-  gatewayOptions: { anomalyBurstCalls: 1_000_000_000 },
+  gatewayOptions: { anomalyBurstCalls: 1_000_000_000, anomalySpendMicros: 1_000_000_000_000 },
   nodeArgs: REPLICA ? [] : nodeArgs,
 });
 // The replica reads the wallet's config file, so it gets the same raised burst limit.

@@ -51,7 +51,7 @@ const portkey = await startNode([PORTKEY_BIN, '--headless', `--port=${portkeyPor
 const nodeArgs = PROFILE ? ['--cpu-prof', '--cpu-prof-dir', here('results/profiles')] : [];
 const wallet = await startWallet({
   // A benchmark is exactly the burst the anomaly detector suspends a grant for.
-  gatewayOptions: { anomalyBurstCalls: 1_000_000_000 },
+  gatewayOptions: { anomalyBurstCalls: 1_000_000_000, anomalySpendMicros: 1_000_000_000_000 },
   nodeArgs,
 });
 // Reads the wallet's config file, so it gets the same raised burst limit.

@@ -257,7 +257,9 @@ export async function meteredTarget({
   const model = 'gpt-4.1-mini';
   const sim = await startSimulator();
   await sim.setRules([{ responseTokens: 32 }]);
-  const wallet = await startWallet({ gatewayOptions: { anomalyBurstCalls: 1_000_000_000 } });
+  const wallet = await startWallet({
+    gatewayOptions: { anomalyBurstCalls: 1_000_000_000, anomalySpendMicros: 1_000_000_000_000 },
+  });
   const gatewayReplica = replica ? await startReplica(wallet, { nodeArgs: replicaNodeArgs }) : undefined;
   const measured = gatewayReplica ?? wallet;
   const app = await connectApp(wallet, await userWithKeys(wallet, sim, email), generousAllowance(model));

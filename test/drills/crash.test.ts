@@ -9,7 +9,11 @@ let harness: Harness;
 beforeAll(async () => {
   harness = await startHarness({
     childProcess: true,
-    gatewayOptions: { reservationDeadlineSeconds: 2, anomalyBurstCalls: 1_000_000_000 },
+    gatewayOptions: {
+      reservationDeadlineSeconds: 2,
+      anomalyBurstCalls: 1_000_000_000,
+      anomalySpendMicros: 1_000_000_000_000,
+    },
   });
 });
 afterAll(async () => {

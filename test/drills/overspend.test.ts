@@ -7,7 +7,9 @@ import { connectApp, type Harness, startHarness, userWithKeys } from '../support
 let harness: Harness;
 
 beforeAll(async () => {
-  harness = await startHarness({ gatewayOptions: { anomalyBurstCalls: 1_000_000_000 } });
+  harness = await startHarness({
+    gatewayOptions: { anomalyBurstCalls: 1_000_000_000, anomalySpendMicros: 1_000_000_000_000 },
+  });
 });
 afterAll(async () => {
   await harness?.close();

@@ -45,6 +45,7 @@ interface CallTimes {
  */
 export class AnomalyDetector {
   readonly #calls = new Map<string, CallTimes>();
+  readonly #sums = new Map<string, { at: number; since: number; spent: number }>();
 
   constructor(
     private readonly store: Store,
@@ -68,18 +69,36 @@ export class AnomalyDetector {
     }
     const window = policy.spendWindowSeconds;
     if ((await this.spendBound(grant, now, wallet.timeZone, window)) <= policy.spendMicros) return undefined;
-    const row = await this.store.database
-      .selectFrom('ledger')
-      .select(sql<number>`coalesce(sum(cost_micros), 0)`.as('spent'))
-      .where('grant_id', '=', grant.id)
-      .where('started_at', '>', Math.max(now - window * 1000, grant.updatedAt))
-      .executeTakeFirst();
-    const spent = Number(row?.spent ?? 0);
+    const spent = await this.#spentInWindow(grant, now, window);
     if (spent > policy.spendMicros) {
       const { currency } = wallet;
       return `${formatMoney(spent)} ${currency} spent in ${window} seconds, above the ${formatMoney(policy.spendMicros)} ${currency} allowed`;
     }
     return undefined;
+  }
+
+  /**
+   * What the grant spent in the window, from the ledger. A grant that legitimately spends more
+   * than its bound would otherwise sum the window's rows on every call, so the sum is taken at
+   * most once a second per grant; a suspension can come up to a second later.
+   */
+  async #spentInWindow(
+    grant: { id: string; updatedAt: number },
+    now: number,
+    windowSeconds: number,
+  ): Promise<number> {
+    const kept = this.#sums.get(grant.id);
+    if (kept && now - kept.at < 1_000 && kept.since === grant.updatedAt) return kept.spent;
+    const row = await this.store.database
+      .selectFrom('ledger')
+      .select(sql<number>`coalesce(sum(cost_micros), 0)`.as('spent'))
+      .where('grant_id', '=', grant.id)
+      .where('started_at', '>', Math.max(now - windowSeconds * 1000, grant.updatedAt))
+      .executeTakeFirst();
+    const spent = Number(row?.spent ?? 0);
+    if (this.#sums.size >= 100_000) this.#sums.clear();
+    this.#sums.set(grant.id, { at: now, since: grant.updatedAt, spent });
+    return spent;
   }
 
   /**
