@@ -1,6 +1,6 @@
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { gatewayConfigSchema } from './config.js';
+import { resolveGatewayConfig } from './config.js';
 import { createTokenVerifier, type TokenVerifier } from './verify-token.js';
 
 // Spec GW-4: the gateway accepts an access token only within its clock leeway of 30 seconds, and
@@ -9,8 +9,8 @@ import { createTokenVerifier, type TokenVerifier } from './verify-token.js';
 const ISSUER = 'https://wallet.example';
 const RESOURCE = 'https://wallet.example/gateway';
 const NOW = 1_800_000_000_000;
-const config = gatewayConfigSchema.parse({ issuer: ISSUER, resource: RESOURCE });
-let privateKey: CryptoKey;
+const config = resolveGatewayConfig({ issuer: ISSUER, resource: RESOURCE });
+let privateKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 let verify: TokenVerifier;
 
 beforeAll(async () => {
