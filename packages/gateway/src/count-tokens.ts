@@ -61,7 +61,25 @@ export async function countTokens(
     const message = refusedDestinationMessage(resolved.target.provider, result.failure.problem);
     throw new GatewayError('provider_unavailable', message);
   }
-  if (!result.ok) throw new GatewayError('upstream_error', 'The provider could not count the tokens.');
+  if (!result.ok) {
+    const { failure } = result;
+    const status = failure.kind === 'status' ? failure.status : undefined;
+    if (status === 429) {
+      throw new GatewayError('rate_limited', 'The provider is rate limiting this wallet. Retry later.', {
+        headers: { 'retry-after': String(Math.max(1, Math.ceil(Number(failure.retryAfter ?? 1)) || 1)) },
+      });
+    }
+    // The provider's own 4xx about the request is relayed as for a metered call (spec GW-21):
+    // what the app sent is wrong, and malformed input is never a 5xx (GW-7).
+    if (status !== undefined && status >= 400 && status < 500 && status !== 401 && status !== 403) {
+      response.writeHead(status, { 'content-type': 'application/json', ...CORS });
+      response.end(JSON.stringify(failure.body ?? {}));
+      return;
+    }
+    if (failure.kind === 'timeout')
+      throw new GatewayError('upstream_timeout', 'The provider did not count the tokens in time.');
+    throw new GatewayError('upstream_error', 'The provider could not count the tokens.');
+  }
   response.writeHead(result.status, { 'content-type': 'application/json', ...CORS });
   response.end(result.body);
 }
