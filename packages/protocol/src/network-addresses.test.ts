@@ -116,6 +116,8 @@ describe('checkProviderBaseUrl (SEC-7, SEC-8)', () => {
       'https://255.255.255.255/v1',
       'https://224.0.0.1/v1',
       'https://[::ffff:169.254.169.254]/v1',
+      'http://169.254.169.254/latest/meta-data',
+      'http://metadata.google.internal/computeMetadata/v1',
     ]) {
       for (const policy of [strict, lan]) {
         const verdict = checkProviderBaseUrl(url, policy);

@@ -232,6 +232,11 @@ export function checkProviderBaseUrl(baseUrl: string, policy: DestinationPolicy)
     );
   }
   const host = classifyHost(url.hostname);
+  // A host the key never goes to is named as such, before any advice about https.
+  if (host.kind === 'metadata_name') return forbidden(url.hostname, 'metadata');
+  if (host.kind === 'address' && FORBIDDEN_ADDRESS_CLASSES.has(host.addressClass)) {
+    return forbidden(url.hostname, host.addressClass);
+  }
   const loopback =
     host.kind === 'loopback_name' || (host.kind === 'address' && host.addressClass === 'loopback');
   if (url.protocol === 'http:' && !loopback) {
@@ -241,7 +246,6 @@ export function checkProviderBaseUrl(baseUrl: string, policy: DestinationPolicy)
         'use https:// (http:// is allowed only for localhost and loopback addresses).',
     );
   }
-  if (host.kind === 'metadata_name') return forbidden(url.hostname, 'metadata');
   if (host.kind === 'address') {
     const verdict = checkAddressClass(url.hostname, host.addressClass, loopback, policy);
     if (!verdict.ok) return verdict;

@@ -25,20 +25,31 @@ export class DestinationRefusedError extends Error {
   }
 }
 
-/** The owner's private-network choice for a target; off unless set (spec SEC-8 rule 2). */
-export function destinationPolicy(target: UpstreamTarget): DestinationPolicy {
-  return { privateNetworkAllowed: target.privateNetworkAllowed === true };
-}
-
 /**
  * The refusal of a target whose base URL alone shows that its key must not go there: `http` to a
  * host that is not loopback (spec SEC-7), a forbidden or, without the owner's choice, private
  * address (SEC-8). `undefined` when the URL may be used; its name is then checked at connect time.
  */
 export function destinationFailure(target: UpstreamTarget): UpstreamFailure | undefined {
-  const verdict = checkProviderBaseUrl(target.baseUrl, destinationPolicy(target));
+  const verdict = baseUrlVerdict(target.baseUrl, target.privateNetworkAllowed === true);
   if (verdict.ok) return undefined;
   return refusedFailure(target, verdict.problem, verdict.message);
+}
+
+// Checking a URL costs a few microseconds and every call checks its provider's twice (at step 7
+// and before sending); the verdict depends on the URL and the choice only, so it is kept.
+const VERDICT_LIMIT = 1_000;
+const verdicts = new Map<string, ReturnType<typeof checkProviderBaseUrl>>();
+
+function baseUrlVerdict(baseUrl: string, privateNetworkAllowed: boolean) {
+  const key = `${privateNetworkAllowed ? 1 : 0}${baseUrl}`;
+  let verdict = verdicts.get(key);
+  if (verdict === undefined) {
+    verdict = checkProviderBaseUrl(baseUrl, { privateNetworkAllowed });
+    if (verdicts.size >= VERDICT_LIMIT) verdicts.clear();
+    verdicts.set(key, verdict);
+  }
+  return verdict;
 }
 
 /** The failure of a call whose destination was refused, before or at connect time. */
