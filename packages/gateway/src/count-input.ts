@@ -65,41 +65,59 @@ export function countingFor(
 /** Which request a body is: the two shapes whose text is collected differently. */
 type InputShape = 'conversation' | 'embedding';
 
-interface Collected {
+/** What an estimate is made of, whichever the counting. */
+interface Measure {
   shape: InputShape;
-  tally: Tally;
   messages: number;
+  attachments: number;
+  /** Token ids given as numbers (embeddings). */
+  tokenIds: number;
+  texts: string[];
 }
 
-function collectInput(body: Record<string, unknown>, shape: InputShape): Collected {
+function measure(body: Record<string, unknown>, shape: InputShape): Measure {
   const tally: Tally = { text: [], attachments: 0 };
   if (shape === 'embedding') {
+    let tokenIds = 0;
     const items = Array.isArray(body.input) ? body.input : [body.input];
-    for (const item of items) if (typeof item === 'string') tally.text.push(item);
-    return { shape, tally, messages: 0 };
+    for (const item of items) {
+      if (typeof item === 'string') tally.text.push(item);
+      else if (Array.isArray(item)) tokenIds += item.length;
+      else if (typeof item === 'number') tokenIds += 1;
+    }
+    return { shape, messages: 0, attachments: 0, tokenIds, texts: tally.text };
   }
   const messages = Array.isArray(body.messages) ? body.messages : [];
   collect([...messages, ...TEXT_FIELDS.map((field) => body[field])], tally);
-  return { shape, tally, messages: messages.length };
+  return { shape, messages: messages.length, attachments: tally.attachments, tokenIds: 0, texts: tally.text };
+}
+
+/** A measure with its text counted both ways, as {@link prepareInputCount} leaves it. */
+interface Counted extends Omit<Measure, 'texts'> {
+  o200kTokens: number;
+  bytes: number;
 }
 
 /**
- * o200k_base tokens of a body's text, counted ahead by {@link prepareInputCount}: a body is
- * counted once, off the hot path, however often its call is planned.
+ * Bodies counted ahead by {@link prepareInputCount}: a body is walked and counted once, off the
+ * hot path, however often its call is planned.
  */
-const prepared = new WeakMap<object, { shape: InputShape; tokens: number }>();
+const prepared = new WeakMap<object, Counted>();
 
-function o200kTextTokens(body: Record<string, unknown>, collected: Collected): number {
+/** The text tokens and the rest of the estimate's parts, from the count made ahead if there is one. */
+function textTokens(body: Record<string, unknown>, shape: InputShape, counting: InputCounting) {
   const ahead = prepared.get(body);
-  return ahead?.shape === collected.shape ? ahead.tokens : countO200kTokens(collected.tally.text);
+  if (ahead?.shape === shape)
+    return { ...ahead, text: counting === 'o200k' ? ahead.o200kTokens : ahead.bytes };
+  const now = measure(body, shape);
+  return { ...now, text: counting === 'o200k' ? countO200kTokens(now.texts) : bytes(now.texts) };
 }
 
 /**
- * Counts a body's o200k_base tokens ahead of planning, letting the event loop run every few
- * milliseconds (spec MTR-14), so that a large prompt holds up no other request; the counts of
- * {@link countConversationInput} and {@link countEmbeddingInput} then read it. Only for a body
- * whose model may count with o200k_base (see {@link countingFor}): for any other the bound is
- * bytes, which is cheap.
+ * Counts a body's input ahead of planning, letting the event loop run every few milliseconds
+ * (spec MTR-14), so that a large prompt holds up no other request; {@link countConversationInput}
+ * and {@link countEmbeddingInput} then read the count. Only for a body whose model may count
+ * with o200k_base (see {@link countingFor}): for any other, bytes are quick to count on the spot.
  */
 export async function prepareInputCount(
   body: Record<string, unknown>,
@@ -108,9 +126,9 @@ export async function prepareInputCount(
   // The model as the provider will see it, without any `<provider>/` prefix (spec §5.5).
   if (typeof body.model !== 'string' || !O200K_MODELS.test(body.model.slice(body.model.lastIndexOf('/') + 1)))
     return;
-  const collected = collectInput(body, endpoint === 'embeddings' ? 'embedding' : 'conversation');
-  const tokens = await countO200kTokensYielding(collected.tally.text);
-  prepared.set(body, { shape: collected.shape, tokens });
+  const { texts, ...parts } = measure(body, endpoint === 'embeddings' ? 'embedding' : 'conversation');
+  const o200kTokens = await countO200kTokensYielding(texts);
+  prepared.set(body, { ...parts, o200kTokens, bytes: bytes(texts) });
 }
 
 /**
@@ -118,22 +136,13 @@ export async function prepareInputCount(
  * system prompts and tool definitions, plus framing per message and a maximum per attachment.
  */
 export function countConversationInput(body: Record<string, unknown>, counting: InputCounting): number {
-  const collected = collectInput(body, 'conversation');
+  const { text, messages, attachments } = textTokens(body, 'conversation', counting);
   const perMessage = counting === 'o200k' ? PER_MESSAGE_EXACT : PER_MESSAGE_BOUND;
-  const text = counting === 'o200k' ? o200kTextTokens(body, collected) : bytes(collected.tally.text);
-  return (
-    text + collected.messages * perMessage + REPLY_PRIMING + collected.tally.attachments * PER_ATTACHMENT
-  );
+  return text + messages * perMessage + REPLY_PRIMING + attachments * PER_ATTACHMENT;
 }
 
 /** Input tokens of an embeddings request (strings, or arrays of token ids). */
 export function countEmbeddingInput(body: Record<string, unknown>, counting: InputCounting): number {
-  const collected = collectInput(body, 'embedding');
-  let total = counting === 'o200k' ? o200kTextTokens(body, collected) : bytes(collected.tally.text);
-  const items = Array.isArray(body.input) ? body.input : [body.input];
-  for (const item of items) {
-    if (Array.isArray(item)) total += item.length;
-    else if (typeof item === 'number') total += 1;
-  }
-  return total;
+  const { text, tokenIds } = textTokens(body, 'embedding', counting);
+  return text + tokenIds;
 }
