@@ -41,7 +41,7 @@ export const GATEWAY_ERRORS = {
   },
   internal_error: { status: 500, summary: 'The gateway failed; nothing was billed.' },
   upstream_error: { status: 502, summary: 'The provider failed.' },
-  provider_unavailable: { status: 503, summary: 'The wallet has no credentials for this provider.' },
+  provider_unavailable: { status: 503, summary: 'The wallet has no usable credential for this provider.' },
   upstream_timeout: { status: 504, summary: 'The provider did not answer in time.' },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
