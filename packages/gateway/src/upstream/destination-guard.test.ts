@@ -127,21 +127,28 @@ describe('the address a name resolves to is checked as it is connected to (SEC-8
     await new Promise((resolve) => listener.close(resolve));
   });
 
-  /** A resolver stand-in: each name answers the next of its addresses (the last one repeats). */
-  function standIn(answers: Record<string, readonly string[]>) {
+  /**
+   * A resolver stand-in: each name gives the next of its answers (the last one repeats); an answer
+   * is one address or several.
+   */
+  function standIn(answers: Record<string, ReadonlyArray<string | readonly string[]>>) {
     const asked: string[] = [];
     const lookup: LookupFunction = (hostname, options, callback) => {
       asked.push(hostname);
       const list = answers[hostname] ?? [];
       const seen = asked.filter((name) => name === hostname).length;
-      const address = list[Math.min(seen, list.length) - 1];
-      if (address === undefined) {
+      const answer = list[Math.min(seen, list.length) - 1];
+      if (answer === undefined) {
         callback(Object.assign(new Error(`no stand-in answer for ${hostname}`), { code: 'ENOTFOUND' }), '');
         return;
       }
-      const family = address.includes(':') ? 6 : 4;
-      if (options.all) callback(null, [{ address, family }]);
-      else callback(null, address, family);
+      const addresses = (typeof answer === 'string' ? [answer] : answer).map((address) => ({
+        address,
+        family: address.includes(':') ? 6 : 4,
+      }));
+      const [first] = addresses;
+      if (options.all) callback(null, addresses);
+      else callback(null, first?.address ?? '', first?.family);
     };
     return { lookup, asked };
   }
@@ -215,6 +222,18 @@ describe('the address a name resolves to is checked as it is connected to (SEC-8
     ]);
     expect(connections.length).toBe(before + 1);
     expect(resolver.asked).toEqual(['rebind.example.test', 'rebind.example.test']);
+  });
+
+  it('refuses an answer in which any address is refused, before connecting to any of them', async () => {
+    const resolver = standIn({ 'mixed.example.test': [['127.0.0.1', '169.254.169.254']] });
+    await using upstream = createUpstream({ lookup: resolver.lookup });
+    const before = connections.length;
+    const result = await call(upstream, 'mixed.example.test', true);
+    expect(result.ok ? undefined : [result.failure.kind, result.failure.problem]).toEqual([
+      'refused',
+      'forbidden_address',
+    ]);
+    expect(connections.length).toBe(before);
   });
 
   it('keeps keys with and without the private-network choice on separate connections', async () => {
