@@ -25,6 +25,9 @@ export const LONG_PIECE_BYTES = 128;
  */
 export const EXACT_COUNT_BYTES = 512 * 1024;
 
+/** Text the split runs over at once, in UTF-16 code units: a fraction of a millisecond. */
+const WINDOW_UNITS = 2048;
+
 /** Text handed to the tokenizer at once, in UTF-16 code units: at most a few ms of work. */
 const CHUNK_UNITS = 512;
 
@@ -73,32 +76,69 @@ export function* o200kTokens(texts: Iterable<string>): Generator<void, number, v
   return total;
 
   // A chunk always starts and ends on a piece boundary, so the tokenizer splits it into the same
-  // pieces as it splits the whole text: its split never looks back before a piece.
+  // pieces as it splits the whole text: its split never looks back before a piece. The split is
+  // run on windows of the text, so that one run of a million emoji is not one long match.
   function* longText(text: string): Generator<void, void, void> {
     let chunkStart = 0;
-    PIECES.lastIndex = 0;
-    for (let match = PIECES.exec(text); match !== null; match = PIECES.exec(text)) {
-      const piece = match[0];
-      const pieceEnd = match.index + piece.length;
-      const pieceBytes = piece.length * 3 > LONG_PIECE_BYTES ? utf8Bytes(piece) : 0;
-      if (pieceBytes > LONG_PIECE_BYTES) {
-        if (match.index > chunkStart) exact(text.slice(chunkStart, match.index));
-        total += pieceBytes;
-        budget -= pieceBytes;
-      } else if (pieceEnd - chunkStart >= CHUNK_UNITS) exact(text.slice(chunkStart, pieceEnd));
-      else continue;
-      chunkStart = pieceEnd;
-      if (budget <= 0) {
-        // The budget is spent: the rest of the text is bounded by its bytes.
-        total += utf8Bytes(text.slice(chunkStart));
-        return;
+    let position = 0;
+    windows: while (position < text.length) {
+      const offset = position;
+      const windowEnd = Math.min(text.length, offset + WINDOW_UNITS);
+      const window = text.slice(offset, windowEnd);
+      PIECES.lastIndex = 0;
+      for (let match = PIECES.exec(window); match !== null; match = PIECES.exec(window)) {
+        const pieceStart = offset + match.index;
+        const pieceEnd = pieceStart + match[0].length;
+        let boundary = pieceEnd;
+        let long: boolean;
+        if (pieceEnd === windowEnd && windowEnd < text.length) {
+          // The piece may go on past the window: split again from its start, unless it fills the
+          // whole window, which makes it long; then bound it, and what follows up to the next
+          // certain boundary, by bytes.
+          if (pieceStart > offset) {
+            position = pieceStart;
+            continue windows;
+          }
+          boundary = nextBoundary(text, windowEnd);
+          long = true;
+        } else long = match[0].length * 3 > LONG_PIECE_BYTES && utf8Bytes(match[0]) > LONG_PIECE_BYTES;
+        if (long) {
+          if (pieceStart > chunkStart) exact(text.slice(chunkStart, pieceStart));
+          const regionBytes = utf8Bytes(text.slice(pieceStart, boundary));
+          total += regionBytes;
+          budget -= regionBytes;
+          chunkStart = boundary;
+        } else if (pieceEnd - chunkStart >= CHUNK_UNITS) {
+          exact(text.slice(chunkStart, pieceEnd));
+          chunkStart = pieceEnd;
+        } else continue;
+        if (budget <= 0) {
+          // The budget is spent: the rest of the text is bounded by its bytes.
+          total += utf8Bytes(text.slice(chunkStart));
+          return;
+        }
+        yield;
+        if (boundary !== pieceEnd) {
+          position = boundary;
+          continue windows;
+        }
+        // Another count may have used the expression while this one waited.
+        PIECES.lastIndex = pieceEnd - offset;
       }
-      yield;
-      // Another count may have used the expression while this one waited.
-      PIECES.lastIndex = pieceEnd;
+      position = windowEnd;
     }
     if (chunkStart < text.length) exact(text.slice(chunkStart));
   }
+}
+
+/** A space after anything but white space: there a piece always ends (no piece has one inside). */
+const SPACE_AFTER_NON_SPACE = /\S /g;
+
+/** The first position at or after `from` where a piece certainly starts, or the text's end. */
+function nextBoundary(text: string, from: number): number {
+  SPACE_AFTER_NON_SPACE.lastIndex = from - 1;
+  const found = SPACE_AFTER_NON_SPACE.exec(text);
+  return found === null ? text.length : found.index + 1;
 }
 
 /** {@link o200kTokens} at once, for callers that have no event loop to keep free. */
