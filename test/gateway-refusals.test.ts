@@ -175,7 +175,10 @@ describe('revocation and retention', () => {
   it('refuses the very next call once the user has revoked, though the token has not expired', async () => {
     expect((await call('/v1/chat/completions')).status).toBe(200);
     const home = await browser.open(`${harness.wallet.issuer}/`);
-    await browser.submit(home, `tr[data-grant="${grantId}"] form`);
+    const asked = await browser.submit(home, `tr[data-grant="${grantId}"] form`);
+    // Asked, not yet revoked: the app still works until the owner confirms.
+    expect((await call('/v1/chat/completions')).status).toBe(200);
+    await browser.submit(asked, '#confirm-revoke');
     const refused = await call('/v1/chat/completions');
     expect([refused.status, refused.code]).toEqual([401, 'grant_revoked']);
     expect(decodeJwt(token).exp ?? 0).toBeGreaterThan(Date.now() / 1000);

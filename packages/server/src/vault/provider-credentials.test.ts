@@ -41,7 +41,7 @@ describe('saving a provider key (SEC-7, SEC-8)', () => {
       'http://192.168.1.20/v1',
       'http://localhost.example.test/v1',
     ]) {
-      for (const privateNetwork of [{}, { privateNetwork: 'yes' }]) {
+      for (const privateNetwork of [{}, { privateNetwork: 'yes' }] as Record<string, string>[]) {
         const page = await addKey({ providerId: 'cleartext', baseUrl, ...privateNetwork });
         expect(page.status, baseUrl).toBe(400);
         expect(page.document.querySelector('#problem')?.text, baseUrl).toMatch(/https:\/\//);
