@@ -2,6 +2,7 @@ import { defineModule } from '../model/module.js';
 import { expectEqual, skip } from '../runner/check-failure.js';
 import { callGateway, chatBody, errorCode } from '../wire/gateway-call.js';
 import { member } from '../wire/http.js';
+import { formatMoney, parseMoney } from '../wire/money.js';
 
 /** Grant status changed by the user in the dashboard (Part 4 §4.6). */
 export const grantStatusModule = defineModule({
@@ -25,6 +26,11 @@ export const grantStatusModule = defineModule({
       requirements: ['REV-8'],
       summary:
         'after the user lowers the daily budget in the dashboard, the next call with an access token issued before gets 402 budget_exhausted',
+    },
+    'added-limit-counts-spend': {
+      requirements: ['MTR-35', 'MTR-18', 'REV-8'],
+      summary:
+        'a week limit added in the dashboard 300 micro-units above what the grant already spent this week counts that spend: calls stop with 402 budget_exhausted before the week passes it',
     },
     'address-allowlist': {
       requirements: ['SEC-2', 'SEC-3'],
@@ -82,6 +88,50 @@ export const grantStatusModule = defineModule({
         'a call with the old token after the budget was lowered',
       );
       expectEqual(sim.calls.length, 0, 'provider calls after the edit');
+    });
+    await check('added-limit-counts-spend', async () => {
+      if (!driver.setGrantLimits) skip('the consent driver cannot edit grants');
+      const month = { amount: '1.00', period: 'month' } as const;
+      const limited = await app.connect(clients.app, {
+        details: {
+          type: 'ai_allowance',
+          providers: ['openai'],
+          models: ['gpt-4.1-mini'],
+          budget: { currency: 'USD', limits: [month] },
+        },
+      });
+      const call = () =>
+        callGateway(wallet.gateway, '/v1/chat/completions', limited, { body: chatBody({ max_tokens: 40 }) });
+      // Every call of this new grant is the suite's, so its spend is the sum of what it was billed.
+      let spent = 0n;
+      for (let index = 0; index < 3; index += 1) {
+        const response = await call();
+        expectEqual(response.status, 200, 'a call before the edit');
+        spent += parseMoney(response.headers.get('allowance-cost') ?? '') ?? 0n;
+      }
+      const week = spent + 300n;
+      await driver.setGrantLimits(limited.grantId, {
+        providers: ['openai'],
+        models: ['gpt-4.1-mini'],
+        budget: { currency: 'USD', limits: [month, { amount: formatMoney(week), period: 'week' }] },
+      });
+      let refused: Awaited<ReturnType<typeof call>> | undefined;
+      for (let index = 0; index < 30 && !refused; index += 1) {
+        const response = await call();
+        if (response.status === 200) spent += parseMoney(response.headers.get('allowance-cost') ?? '') ?? 0n;
+        else refused = response;
+      }
+      if (!refused) throw new Error('30 calls after the week limit went through: it did not count the week');
+      expectEqual(
+        [refused.status, errorCode(refused)],
+        [402, 'budget_exhausted'],
+        'the call past the week limit',
+      );
+      expectEqual(
+        spent <= week,
+        true,
+        `the grant spent ${formatMoney(spent)} this week against a week limit of ${formatMoney(week)}`,
+      );
     });
     await check('address-allowlist', async () => {
       if (!driver.setAddressAllowlist) skip('the consent driver cannot set IP allowlists');
