@@ -38,6 +38,39 @@ describe('countConversationInput (spec MTR-14)', () => {
     expect(estimate).toBeGreaterThanOrEqual(countOpenAIPromptTokens(body as unknown as OpenAIChatRequest));
   });
 
+  it('counts tool definitions as their JSON, keys included: never below what the provider reports', () => {
+    const tools = [
+      {
+        type: 'function',
+        function: {
+          name: 'get_weather',
+          description: 'Get the weather',
+          parameters: {
+            type: 'object',
+            properties: { location: { type: 'string' }, unit: { type: 'string', enum: ['c', 'f'] } },
+            required: ['location'],
+          },
+        },
+      },
+    ];
+    const body = { model: MODEL, messages: [{ role: 'user', content: 'Weather in Oslo?' }], tools };
+    const estimate = countConversationInput(body, 'o200k');
+    expect(estimate).toBe(
+      exactly('user') + exactly('Weather in Oslo?') + exactly(JSON.stringify(tools)) + 4 + 3,
+    );
+    expect(estimate).toBeGreaterThanOrEqual(countOpenAIPromptTokens(body as unknown as OpenAIChatRequest));
+    const toolUse = { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { location: 'Oslo' } };
+    const anthropic = { model: 'claude-haiku-4-5', messages: [{ role: 'assistant', content: [toolUse] }] };
+    expect(countConversationInput(anthropic, 'bytes')).toBe(
+      'assistant'.length +
+        JSON.stringify(toolUse.input).length +
+        'toolu_1'.length +
+        'get_weather'.length +
+        16 +
+        3,
+    );
+  });
+
   it('bounds a 1 MiB run of one character by its bytes instead of merging it for minutes', () => {
     for (const run of ['a', ' ', '😀', '中']) {
       const content = run.repeat(Math.floor((1024 * 1024) / Buffer.byteLength(run)));

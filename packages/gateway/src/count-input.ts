@@ -13,8 +13,11 @@ const PER_ATTACHMENT = 1_600;
 const PER_MESSAGE_EXACT = 4;
 const PER_MESSAGE_BOUND = 16;
 const REPLY_PRIMING = 3;
-/** Members of a request, besides its messages, whose text reaches the model. */
-const TEXT_FIELDS = ['system', 'tools', 'tool_choice', 'functions', 'response_format'] as const;
+/**
+ * Members of a request whose whole JSON reaches the model, keys included: tool and function
+ * definitions name their parameters in keys, which a count of their strings alone would miss.
+ */
+const DEFINITION_FIELDS = ['tools', 'tool_choice', 'functions', 'response_format'] as const;
 const ATTACHMENT_TYPES = new Set(['image_url', 'image', 'document', 'input_audio', 'file']);
 const UNCOUNTED_KEYS = new Set(['type', 'cache_control']);
 
@@ -35,6 +38,12 @@ function collect(roots: readonly unknown[], tally: Tally): void {
       const part = value as Record<string, unknown>;
       if (typeof part.type === 'string' && ATTACHMENT_TYPES.has(part.type)) {
         tally.attachments += 1;
+        continue;
+      }
+      // A tool call's input reaches the model as JSON, keys included (Anthropic `tool_use`).
+      if (part.type === 'tool_use' && part.input !== undefined) {
+        tally.text.push(JSON.stringify(part.input));
+        pending.push(part.id, part.name);
         continue;
       }
       const entries = Object.entries(part);
@@ -88,7 +97,12 @@ function measure(body: Record<string, unknown>, shape: InputShape): Measure {
     return { shape, messages: 0, attachments: 0, tokenIds, texts: tally.text };
   }
   const messages = Array.isArray(body.messages) ? body.messages : [];
-  collect([...messages, ...TEXT_FIELDS.map((field) => body[field])], tally);
+  collect([...messages, body.system], tally);
+  for (const field of DEFINITION_FIELDS) {
+    const value = body[field];
+    if (typeof value === 'string') tally.text.push(value);
+    else if (value !== undefined && value !== null) tally.text.push(JSON.stringify(value));
+  }
   return { shape, messages: messages.length, attachments: tally.attachments, tokenIds: 0, texts: tally.text };
 }
 
