@@ -97,6 +97,13 @@ describe('countConversationInput (spec MTR-14)', () => {
     const prepared = { ...body };
     await prepareInputCount(prepared, 'chat.completions');
     expect(countConversationInput(prepared, 'o200k')).toBe(onTheSpot);
+    // A body for another model is measured by bytes ahead, and by o200k_base only if asked.
+    const claude = { model: 'claude-haiku-4-5', messages: body.messages };
+    const bytesOnTheSpot = countConversationInput(claude, 'bytes');
+    const claudeAhead = { ...claude };
+    await prepareInputCount(claudeAhead, 'messages');
+    expect(countConversationInput(claudeAhead, 'bytes')).toBe(bytesOnTheSpot);
+    expect(countConversationInput(claudeAhead, 'o200k')).toBe(onTheSpot);
     // Attachments and framing are added to the prepared text count as to any other.
     const withImage = {
       ...body,

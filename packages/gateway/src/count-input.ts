@@ -106,14 +106,15 @@ function measure(body: Record<string, unknown>, shape: InputShape): Measure {
   return { shape, messages: messages.length, attachments: tally.attachments, tokenIds: 0, texts: tally.text };
 }
 
-/** A measure with its text counted both ways, as {@link prepareInputCount} leaves it. */
-interface Counted extends Omit<Measure, 'texts'> {
-  o200kTokens: number;
+/** A measure with its text counted, as {@link prepareInputCount} leaves it. */
+interface Counted extends Measure {
   bytes: number;
+  /** Counted ahead only when the model may count with o200k_base, else when first asked. */
+  o200kTokens?: number;
 }
 
 /**
- * Bodies counted ahead by {@link prepareInputCount}: a body is walked and counted once, off the
+ * Bodies measured ahead by {@link prepareInputCount}: a body is walked and counted once, off the
  * hot path, however often its call is planned.
  */
 const prepared = new WeakMap<object, Counted>();
@@ -121,28 +122,32 @@ const prepared = new WeakMap<object, Counted>();
 /** The text tokens and the rest of the estimate's parts, from the count made ahead if there is one. */
 function textTokens(body: Record<string, unknown>, shape: InputShape, counting: InputCounting) {
   const ahead = prepared.get(body);
-  if (ahead?.shape === shape)
-    return { ...ahead, text: counting === 'o200k' ? ahead.o200kTokens : ahead.bytes };
+  if (ahead?.shape === shape) {
+    if (counting === 'bytes') return { ...ahead, text: ahead.bytes };
+    ahead.o200kTokens ??= countO200kTokens(ahead.texts);
+    return { ...ahead, text: ahead.o200kTokens };
+  }
   const now = measure(body, shape);
   return { ...now, text: counting === 'o200k' ? countO200kTokens(now.texts) : bytes(now.texts) };
 }
 
 /**
- * Counts a body's input ahead of planning, letting the event loop run every few milliseconds
- * (spec MTR-14), so that a large prompt holds up no other request; {@link countConversationInput}
- * and {@link countEmbeddingInput} then read the count. Only for a body whose model may count
- * with o200k_base (see {@link countingFor}): for any other, bytes are quick to count on the spot.
+ * Measures a metered call's input ahead of planning (spec MTR-14): walks the body once, counts
+ * its bytes, and, when its model may count with o200k_base (see {@link countingFor}), its tokens,
+ * letting the event loop run every few milliseconds, so that a large prompt holds up no other
+ * request. {@link countConversationInput} and {@link countEmbeddingInput} then read the count.
  */
 export async function prepareInputCount(
   body: Record<string, unknown>,
-  endpoint: 'chat.completions' | 'embeddings',
+  endpoint: 'chat.completions' | 'embeddings' | 'messages',
 ): Promise<void> {
+  const measured = measure(body, endpoint === 'embeddings' ? 'embedding' : 'conversation');
+  const counted: Counted = { ...measured, bytes: bytes(measured.texts) };
   // The model as the provider will see it, without any `<provider>/` prefix (spec §5.5).
-  if (typeof body.model !== 'string' || !O200K_MODELS.test(body.model.slice(body.model.lastIndexOf('/') + 1)))
-    return;
-  const { texts, ...parts } = measure(body, endpoint === 'embeddings' ? 'embedding' : 'conversation');
-  const o200kTokens = await countO200kTokensYielding(texts);
-  prepared.set(body, { ...parts, o200kTokens, bytes: bytes(texts) });
+  const model = typeof body.model === 'string' ? body.model.slice(body.model.lastIndexOf('/') + 1) : '';
+  if (endpoint !== 'messages' && O200K_MODELS.test(model))
+    counted.o200kTokens = await countO200kTokensYielding(measured.texts);
+  prepared.set(body, counted);
 }
 
 /**

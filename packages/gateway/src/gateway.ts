@@ -305,9 +305,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       );
     }
     // Step 8's input estimate, counted ahead in slices that let other requests run (spec
-    // MTR-14), however large the prompt; planning the call reads it.
-    if (route.endpoint === 'chat.completions' || route.endpoint === 'embeddings')
-      await prepareInputCount(valid as Record<string, unknown>, route.endpoint);
+    // MTR-14), however large the prompt; planning the call, however often, reads it.
+    if (route.endpoint !== 'count_tokens')
+      await prepareInputCount(valid as Record<string, unknown>, route.endpoint as MeteredEndpoint);
     const passHeaders: Record<string, string> = {};
     for (const name of ['anthropic-version', 'anthropic-beta']) {
       const value = request.headers[name];
