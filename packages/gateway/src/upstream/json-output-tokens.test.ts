@@ -26,6 +26,11 @@ describe('jsonOutputTokens', () => {
     expect(withTool).toBeGreaterThan(plain);
   });
 
+  it('bounds a long run of one character by its bytes instead of merging it for minutes', () => {
+    const content = 'a'.repeat(1024 * 1024);
+    expect(jsonOutputTokens('openai', json({ choices: [{ message: { content } }] }))).toBe(content.length);
+  });
+
   it('counts an Anthropic answer’s text blocks as UTF-8 bytes, an upper bound', () => {
     expect(jsonOutputTokens('anthropic', json({ content: [{ type: 'text', text: 'héllo' }] }))).toBe(6);
   });

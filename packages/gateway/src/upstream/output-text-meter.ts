@@ -1,15 +1,14 @@
 import type { ApiFamily } from '@allowance/protocol';
-import { countTokens as countO200kTokens } from 'gpt-tokenizer/encoding/o200k_base';
-
-// Model output is never read as special tokens, so neither is it here.
-const PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
+import { countO200kTokens } from '../o200k-count.js';
 
 /**
  * Counts the output text relayed to the app, for settling a call the provider reported no usage
  * for ([MTR-22], [MTR-24]). OpenAI family: o200k_base tokens, counted piece by piece as the text
  * arrives (so nothing is kept, and a token split across two pieces counts twice rather than
- * never). Anthropic, whose tokenizer is not published: UTF-8 bytes, an upper bound, since every
- * byte-level BPE token stands for at least one byte.
+ * never), bounded by bytes where counting would cost more than linear time, as for input
+ * (MTR-14): a model told to repeat one letter answers with one long piece. Anthropic, whose
+ * tokenizer is not published: UTF-8 bytes, an upper bound, since every byte-level BPE token
+ * stands for at least one byte.
  */
 export class OutputTextMeter {
   readonly #count: (text: string) => number;
@@ -17,8 +16,7 @@ export class OutputTextMeter {
   #delivered = false;
 
   constructor(api: ApiFamily) {
-    this.#count =
-      api === 'openai' ? (text) => countO200kTokens(text, PLAIN_TEXT) : (text) => Buffer.byteLength(text);
+    this.#count = api === 'openai' ? (text) => countO200kTokens([text]) : (text) => Buffer.byteLength(text);
   }
 
   /** Adds a piece of output text (content, refusal, reasoning or tool-call arguments). */
