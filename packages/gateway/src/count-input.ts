@@ -1,4 +1,5 @@
-import { countO200kTokens, countO200kTokensYielding } from './o200k-count.js';
+import { countO200kTokens, o200kTokens } from './o200k-count.js';
+import { runAtOnce, runInSlices, type Steps } from './work-in-slices.js';
 
 // Input estimates (spec 06-metering §6.3, MTR-14): the estimate must never be below what the
 // provider will report, or a call could cost more than was reserved. OpenAI's own models use
@@ -26,10 +27,14 @@ interface Tally {
   attachments: number;
 }
 
+/** Values visited, or texts measured, between two chances for the event loop to run. */
+const STEP_SIZE = 2048;
+
 /** Every string under `roots`, in document order, with attachment parts counted instead. */
-function collect(roots: readonly unknown[], tally: Tally): void {
+function* collect(roots: readonly unknown[], tally: Tally): Steps<void> {
   const pending: unknown[] = [...roots].reverse();
-  while (pending.length > 0) {
+  for (let visited = 1; pending.length > 0; visited += 1) {
+    if (visited % STEP_SIZE === 0) yield;
     const value = pending.pop();
     if (typeof value === 'string') tally.text.push(value);
     else if (Array.isArray(value))
@@ -55,7 +60,16 @@ function collect(roots: readonly unknown[], tally: Tally): void {
   }
 }
 
-const bytes = (texts: string[]) => texts.reduce((sum, text) => sum + Buffer.byteLength(text, 'utf8'), 0);
+function* byteCount(texts: readonly string[]): Steps<number> {
+  let total = 0;
+  for (let index = 0; index < texts.length; index += 1) {
+    if (index % STEP_SIZE === STEP_SIZE - 1) yield;
+    total += Buffer.byteLength(texts[index] as string, 'utf8');
+  }
+  return total;
+}
+
+const bytes = (texts: readonly string[]) => runAtOnce(byteCount(texts));
 
 /** How input tokens are counted for a provider and model. */
 export type InputCounting = 'o200k' | 'bytes';
@@ -84,7 +98,7 @@ interface Measure {
   texts: string[];
 }
 
-function measure(body: Record<string, unknown>, shape: InputShape): Measure {
+function* measure(body: Record<string, unknown>, shape: InputShape): Steps<Measure> {
   const tally: Tally = { text: [], attachments: 0 };
   if (shape === 'embedding') {
     let tokenIds = 0;
@@ -97,7 +111,7 @@ function measure(body: Record<string, unknown>, shape: InputShape): Measure {
     return { shape, messages: 0, attachments: 0, tokenIds, texts: tally.text };
   }
   const messages = Array.isArray(body.messages) ? body.messages : [];
-  collect([...messages, body.system], tally);
+  yield* collect([...messages, body.system], tally);
   for (const field of DEFINITION_FIELDS) {
     const value = body[field];
     if (typeof value === 'string') tally.text.push(value);
@@ -127,7 +141,7 @@ function textTokens(body: Record<string, unknown>, shape: InputShape, counting: 
     ahead.o200kTokens ??= countO200kTokens(ahead.texts);
     return { ...ahead, text: ahead.o200kTokens };
   }
-  const now = measure(body, shape);
+  const now = runAtOnce(measure(body, shape));
   return { ...now, text: counting === 'o200k' ? countO200kTokens(now.texts) : bytes(now.texts) };
 }
 
@@ -141,13 +155,19 @@ export async function prepareInputCount(
   body: Record<string, unknown>,
   endpoint: 'chat.completions' | 'embeddings' | 'messages',
 ): Promise<void> {
-  const measured = measure(body, endpoint === 'embeddings' ? 'embedding' : 'conversation');
-  const counted: Counted = { ...measured, bytes: bytes(measured.texts) };
   // The model as the provider will see it, without any `<provider>/` prefix (spec §5.5).
   const model = typeof body.model === 'string' ? body.model.slice(body.model.lastIndexOf('/') + 1) : '';
-  if (endpoint !== 'messages' && O200K_MODELS.test(model))
-    counted.o200kTokens = await countO200kTokensYielding(measured.texts);
-  prepared.set(body, counted);
+  const withO200k = endpoint !== 'messages' && O200K_MODELS.test(model);
+  const shape = endpoint === 'embeddings' ? 'embedding' : 'conversation';
+  prepared.set(body, await runInSlices(countAhead(body, shape, withO200k)));
+}
+
+/** The walk and the counts {@link prepareInputCount} makes, as steps. */
+function* countAhead(body: Record<string, unknown>, shape: InputShape, withO200k: boolean): Steps<Counted> {
+  const measured = yield* measure(body, shape);
+  const counted: Counted = { ...measured, bytes: yield* byteCount(measured.texts) };
+  if (withO200k) counted.o200kTokens = yield* o200kTokens(measured.texts);
+  return counted;
 }
 
 /**

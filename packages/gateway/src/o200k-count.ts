@@ -1,5 +1,6 @@
 import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 import { O200K_TOKEN_SPLIT_REGEX } from 'gpt-tokenizer/encodingParams/constants';
+import { runAtOnce, runInSlices, type Steps } from './work-in-slices.js';
 
 // An o200k_base count that is an upper bound and costs linear time (spec MTR-14). The tokenizer
 // first splits text into pieces with a regular expression, then merges each piece's bytes into
@@ -55,7 +56,7 @@ const utf8Bytes = (text: string) => Buffer.byteLength(text, 'utf8');
  * chunks of a few milliseconds of work: {@link countO200kTokens} runs it at once,
  * {@link countO200kTokensYielding} lets the event loop run between chunks.
  */
-export function* o200kTokens(texts: Iterable<string>): Generator<void, number, void> {
+export function* o200kTokens(texts: Iterable<string>): Steps<number> {
   let total = 0;
   let budget = EXACT_COUNT_BYTES;
   const exact = (text: string) => {
@@ -78,7 +79,7 @@ export function* o200kTokens(texts: Iterable<string>): Generator<void, number, v
   // A chunk always starts and ends on a piece boundary, so the tokenizer splits it into the same
   // pieces as it splits the whole text: its split never looks back before a piece. The split is
   // run on windows of the text, so that one run of a million emoji is not one long match.
-  function* longText(text: string): Generator<void, void, void> {
+  function* longText(text: string): Steps<void> {
     let chunkStart = 0;
     let position = 0;
     windows: while (position < text.length) {
@@ -143,29 +144,16 @@ function nextBoundary(text: string, from: number): number {
 
 /** {@link o200kTokens} at once, for callers that have no event loop to keep free. */
 export function countO200kTokens(texts: Iterable<string>): number {
-  const counting = o200kTokens(texts);
-  for (let step = counting.next(); ; step = counting.next()) if (step.done) return step.value;
+  return runAtOnce(o200kTokens(texts));
 }
 
-/** How long {@link countO200kTokensYielding} holds the event loop before it lets others run. */
-const SLICE_MS = 4;
-
 /**
- * {@link o200kTokens} in slices of about {@link SLICE_MS}, letting the event loop serve other
- * requests in between (spec MTR-14): a large prompt delays nobody else's sign-in or call.
+ * {@link o200kTokens} in slices of about 4 ms, letting the event loop serve other requests in
+ * between (spec MTR-14): a large prompt delays nobody else's sign-in or call.
  */
-export async function countO200kTokensYielding(
+export function countO200kTokensYielding(
   texts: Iterable<string>,
   options: { sliceMs?: number } = {},
 ): Promise<number> {
-  const sliceMs = options.sliceMs ?? SLICE_MS;
-  const counting = o200kTokens(texts);
-  let sliceStart = performance.now();
-  for (let step = counting.next(); ; step = counting.next()) {
-    if (step.done) return step.value;
-    if (performance.now() - sliceStart >= sliceMs) {
-      await new Promise((resolve) => setImmediate(resolve));
-      sliceStart = performance.now();
-    }
-  }
+  return runInSlices(o200kTokens(texts), options.sliceMs);
 }
