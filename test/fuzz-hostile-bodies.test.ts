@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { connectApp, type Harness, startHarness, userWithKeys } from './support/wallet-harness.js';
@@ -13,6 +15,7 @@ const SEED = 20261203;
 const MODELS = ['gpt-4.1-mini', 'claude-sonnet-4-6', 'text-embedding-3-small'];
 /** Any estimate above this is refused at step 8, so giant bodies are counted but never forwarded. */
 const MAX_INPUT = 8_000;
+const REGISTRATION_TOKEN = 'fuzz-initial-access-token';
 
 let harness: Harness;
 let token: string;
@@ -174,6 +177,12 @@ async function expectNoServerError(path: string, body: string) {
 beforeAll(async () => {
   // A fuzz run is a burst: the anomaly detector must not suspend the grant halfway through.
   harness = await startHarness({ gatewayOptions: { anomalyBurstCalls: 1_000_000_000 } });
+  // Registration is on only with an initial access token (spec §2.2): give the wallet one, so
+  // that the fuzz reaches the registration endpoint's parsing of client metadata too.
+  const configPath = join(harness.dataDirectory, 'config.json');
+  const settings = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
+  writeFileSync(configPath, JSON.stringify({ ...settings, registrationToken: REGISTRATION_TOKEN }));
+  await harness.restart();
   const browser = await userWithKeys(harness, 'fuzz-bodies@example.com');
   ({ accessToken: token, grantId } = await connectApp(harness, browser, {
     providers: ['openai', 'anthropic'],
@@ -281,7 +290,7 @@ describe('hostile bodies with a valid token (spec GW-7, GW-15, MTR-14)', () => {
     ]
       .map((name) => metadata[name])
       .filter((value): value is string => typeof value === 'string');
-    expect(endpoints.length).toBeGreaterThanOrEqual(4);
+    expect(endpoints).toHaveLength(6);
     const field = fc.oneof(
       fc.string({ maxLength: 200 }),
       fc.constantFrom(...RUNS).map((run) => run.repeat(200_000)),
@@ -306,6 +315,29 @@ describe('hostile bodies with a valid token (spec GW-7, GW-15, MTR-14)', () => {
       field,
       { maxKeys: 6 },
     );
+    // Client metadata for registration, of every wrong size, shape and type.
+    const clientMetadata = fc
+      .record(
+        {
+          redirect_uris: fc.oneof(fc.array(field, { maxLength: 3 }), field, fc.jsonValue({ maxDepth: 3 })),
+          client_name: field,
+          grant_types: fc.oneof(
+            fc.array(fc.constantFrom('authorization_code', 'refresh_token', 'x')),
+            fc.jsonValue(),
+          ),
+          token_endpoint_auth_method: fc.oneof(
+            fc.constantFrom('none', 'client_secret_basic', 'private_key_jwt'),
+            field,
+          ),
+          jwks: fc.oneof(
+            fc.jsonValue({ maxDepth: 4 }),
+            fc.constant({ keys: [{ kty: 'EC', crv: 'P-256', x: 'a'.repeat(200_000) }] }),
+          ),
+          authorization_details_types: fc.jsonValue({ maxDepth: 3 }),
+        },
+        { requiredKeys: [] },
+      )
+      .map((value) => ({ type: 'application/json', body: JSON.stringify(value) }));
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom(...endpoints),
@@ -316,8 +348,15 @@ describe('hostile bodies with a valid token (spec GW-7, GW-15, MTR-14)', () => {
           })),
           form.map((fields) => ({ type: 'application/json', body: JSON.stringify(fields) })),
           hostileBody.map((body) => ({ type: 'application/json', body })),
+          clientMetadata,
         ),
-        fc.constantFrom(`Bearer ${token}`, 'Basic Og==', 'Basic YmxvZy1hc3Npc3RhbnQ6d3Jvbmc=', ''),
+        fc.constantFrom(
+          `Bearer ${token}`,
+          `Bearer ${REGISTRATION_TOKEN}`,
+          'Basic Og==',
+          'Basic YmxvZy1hc3Npc3RhbnQ6d3Jvbmc=',
+          '',
+        ),
         async (url, { type, body }, authorization) => {
           const response = await fetch(url, {
             method: 'POST',
