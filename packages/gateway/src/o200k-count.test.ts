@@ -61,6 +61,18 @@ describe('countO200kTokens (spec MTR-14)', () => {
     );
   });
 
+  it('needs a run of 21 non-space, space or line-break-and-slash characters for a piece over 128 bytes', () => {
+    const units = [..."aZé中😀 \t\n\r/!'s0-=", '\u0301', '\u3000'];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...units), { maxLength: 400 }), (parts) => {
+        const text = parts.join('');
+        if (!/\S{21}|\s{21}|[\r\n/]{21}/.test(text))
+          expect(longestPiece(text)).toBeLessThanOrEqual(LONG_PIECE_BYTES);
+      }),
+      { seed: 20261203, numRuns: 2_000 },
+    );
+  });
+
   it('bounds a long piece by its bytes without merging it: runs of one character, spaces, emoji, CJK', () => {
     const fourMebibytes = 4 * 1024 * 1024;
     for (const run of ['a', ' ', '\n', '!', '😀', '中', '\u0301']) {
