@@ -71,6 +71,24 @@ describe('countConversationInput (spec MTR-14)', () => {
     );
   });
 
+  it('adds the tool-use prompt a provider injects when a request defines tools, under the bytes bound', () => {
+    const anthropicTool = {
+      name: 'get_weather',
+      description: 'Get the weather',
+      input_schema: { type: 'object', properties: { location: { type: 'string' } } },
+    };
+    const plain = { model: 'claude-haiku-4-5', messages: [{ role: 'user', content: 'Weather in Oslo?' }] };
+    const withTools = { ...plain, tools: [anthropicTool] };
+    // Anthropic documents up to 530 tokens of tool-use system prompt, carried by no byte of the body.
+    expect(countConversationInput(withTools, 'bytes') - countConversationInput(plain, 'bytes')).toBe(
+      Buffer.byteLength(JSON.stringify([anthropicTool])) + 600,
+    );
+    // An empty list defines no tool: its two bytes of JSON, and no prompt.
+    expect(countConversationInput({ ...plain, tools: [] }, 'bytes')).toBe(
+      countConversationInput(plain, 'bytes') + 2,
+    );
+  });
+
   it('bounds a 1 MiB run of one character by its bytes instead of merging it for minutes', () => {
     for (const run of ['a', ' ', '😀', '中']) {
       const content = run.repeat(Math.floor((1024 * 1024) / Buffer.byteLength(run)));

@@ -15,6 +15,12 @@ const PER_MESSAGE_EXACT = 4;
 const PER_MESSAGE_BOUND = 16;
 const REPLY_PRIMING = 3;
 /**
+ * What a provider adds to the input of a request that defines tools, where the bytes bound
+ * applies: Anthropic documents a tool-use system prompt of up to 530 tokens (346 for current
+ * models with `auto`), which no byte of the request carries (MTR-14).
+ */
+const TOOL_USE_PROMPT_BOUND = 600;
+/**
  * Members of a request whose whole JSON reaches the model, keys included: tool and function
  * definitions name their parameters in keys, which a count of their strings alone would miss.
  */
@@ -177,7 +183,9 @@ function* countAhead(body: Record<string, unknown>, shape: InputShape, withO200k
 export function countConversationInput(body: Record<string, unknown>, counting: InputCounting): number {
   const { text, messages, attachments } = textTokens(body, 'conversation', counting);
   const perMessage = counting === 'o200k' ? PER_MESSAGE_EXACT : PER_MESSAGE_BOUND;
-  return text + messages * perMessage + REPLY_PRIMING + attachments * PER_ATTACHMENT;
+  const toolPrompt =
+    counting === 'bytes' && Array.isArray(body.tools) && body.tools.length > 0 ? TOOL_USE_PROMPT_BOUND : 0;
+  return text + messages * perMessage + REPLY_PRIMING + attachments * PER_ATTACHMENT + toolPrompt;
 }
 
 /** Input tokens of an embeddings request (strings, or arrays of token ids). */
