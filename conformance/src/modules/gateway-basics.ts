@@ -36,6 +36,11 @@ export const gatewayBasicsModule = defineModule({
       requirements: ['GW-7'],
       summary: 'invalid JSON gets 400 invalid_json, a wrong shape 400 invalid_request, never a 5xx',
     },
+    'deep-nesting': {
+      requirements: ['GW-7', 'GW-22'],
+      summary:
+        'a body nested 129 levels deep gets 400 invalid_request in the endpoint family’s error shape on chat and messages, 20 000 levels too, never a 5xx; a valid call nested 128 levels deep is answered 200',
+    },
     order: {
       requirements: ['GW-14'],
       summary:
@@ -159,6 +164,48 @@ export const gatewayBasicsModule = defineModule({
         member(allowanceBefore.json, 'budget'),
         'budget entries before and after the refusals',
       );
+    });
+    // After refusals-free, whose books it would move: its last call is one the wallet forwards.
+    await check('deep-nesting', async () => {
+      const deep = await app.connect(clients.app, {
+        details: { type: 'ai_allowance', providers: ['openai'], models: ['gpt-4.1-mini'] },
+      });
+      // The body object is the first level; a schema of nested `items` adds one level each.
+      const nested = (levels: number) => {
+        let schema: Record<string, unknown> = { type: 'string' };
+        for (let level = 0; level < levels; level += 1) schema = { type: 'array', items: schema };
+        return schema;
+      };
+      // body → response_format → json_schema → schema: 4 levels before the nesting starts.
+      const body = (depth: number) =>
+        chatBody({
+          response_format: { type: 'json_schema', json_schema: { name: 'deep', schema: nested(depth - 4) } },
+        });
+      sim.clearCalls();
+      const deepest = await callGateway(wallet.gateway, '/v1/chat/completions', deep, {
+        raw: JSON.stringify(body(129)),
+      });
+      expectEqual([deepest.status, errorCode(deepest)], [400, 'invalid_request'], '129 levels on chat');
+      const huge = `{"model":"gpt-4.1-mini","messages":[{"role":"user","content":${'['.repeat(20_000)}${']'.repeat(20_000)}}]}`;
+      for (const path of ['/v1/chat/completions', '/v1/messages']) {
+        const response = await callGateway(wallet.gateway, path, deep, { raw: huge });
+        expectEqual(
+          [response.status, errorCode(response)],
+          [400, 'invalid_request'],
+          `20 000 levels on ${path}`,
+        );
+        if (path === '/v1/messages')
+          expectEqual(member(response.json, 'type'), 'error', 'the Anthropic error shape on /v1/messages');
+        else
+          expectEqual(typeof member(response.json, 'error', 'message'), 'string', 'the OpenAI error shape');
+      }
+      await sim.idle();
+      expectEqual(sim.calls.length, 0, 'provider calls for bodies nested too deep');
+      const allowed = await callGateway(wallet.gateway, '/v1/chat/completions', deep, {
+        raw: JSON.stringify(body(128)),
+      });
+      // Within the limit the call goes through: a wallet that refuses it nests its limit too low.
+      expectEqual(allowed.status, 200, `status of a body nested 128 levels: ${JSON.stringify(allowed.json)}`);
     });
   },
 });
