@@ -1,13 +1,30 @@
-import { createHmac } from 'node:crypto';
 import { defineModule } from '../model/module.js';
+import type { CheckDeclaration } from '../model/types.js';
 import { expect, expectEqual, skip } from '../runner/check-failure.js';
-import { accessTokenHash, DpopKey } from '../wire/dpop-key.js';
+import { DpopKey } from '../wire/dpop-key.js';
+import {
+  changedProof,
+  correctLines,
+  type DpopHeaderLines,
+  PROOF_CASES,
+  type ProofCase,
+  type ProofTarget,
+} from '../wire/dpop-proofs.js';
 import { callGateway, chatBody, errorCode } from '../wire/gateway-call.js';
-import type { HttpResponse } from '../wire/http.js';
+import { type HttpResponse, member, send } from '../wire/http.js';
+import { sendRaw } from '../wire/raw-request.js';
 
-/** Asserts 401 invalid_dpop_proof with a DPoP challenge naming it ([GW-26]). */
+/**
+ * Asserts 401 invalid_dpop_proof in the provider's error shape, with a DPoP challenge naming it
+ * ([GW-26], RFC 9449 §7.1).
+ */
 function expectBadProof(response: HttpResponse, what: string): void {
   expectEqual([response.status, errorCode(response)], [401, 'invalid_dpop_proof'], what);
+  const error = member(response.json, 'error');
+  expect(
+    typeof member(error, 'type') === 'string' && typeof member(error, 'message') === 'string',
+    `${what}: the error body is not the provider's shape { error: { type, code, message } }`,
+  );
   const challenge = response.headers.get('www-authenticate') ?? '';
   expect(
     /DPoP [\s\S]*error="invalid_dpop_proof"/.test(challenge),
@@ -19,30 +36,20 @@ function expectBadProof(response: HttpResponse, what: string): void {
   );
 }
 
-const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+const caseChecks = Object.fromEntries(
+  PROOF_CASES.map((proofCase): [string, CheckDeclaration] => [
+    proofCase.name,
+    { requirements: [...proofCase.requirements], summary: proofCase.summary },
+  ]),
+);
 
-type Names =
-  | 'valid-proof'
-  | 'bearer-scheme'
-  | 'unbound-dpop-scheme'
-  | 'header-count'
-  | 'typ'
-  | 'alg'
-  | 'jwk'
-  | 'htm'
-  | 'htu'
-  | 'iat'
-  | 'replay'
-  | 'ath'
-  | 'key-binding'
-  | 'nonce';
-
-/** DPoP proof checks at the gateway (Part 7 §7.3), each a negative against a valid control. */
-export const dpopGatewayModule = defineModule<Names>({
+/** DPoP proof checks at the gateway (Part 7 §7.3), each refusal beside a correct proof that passes. */
+export const dpopGatewayModule = defineModule<string>({
   name: 'dpop-gateway',
   plan: 'dpop',
   kind: 'http',
-  summary: 'Every DPoP proof defect is refused with 401 invalid_dpop_proof and a DPoP challenge',
+  summary:
+    'Every DPoP proof defect is refused with 401 invalid_dpop_proof and a DPoP challenge, and bills nothing',
   checks: {
     'valid-proof': {
       requirements: ['DPOP-15'],
@@ -56,27 +63,13 @@ export const dpopGatewayModule = defineModule<Names>({
       requirements: ['GW-5', 'GW-26'],
       summary: 'an unbound token with the DPoP scheme gets 401 invalid_token and a DPoP challenge',
     },
-    'header-count': {
-      requirements: ['DPOP-6'],
-      summary: 'no DPoP header, two proofs, or a non-JWS value are refused',
-    },
-    typ: { requirements: ['DPOP-7'], summary: 'a proof with typ JWT is refused' },
-    alg: { requirements: ['DPOP-8'], summary: 'a proof with alg none or HS256 is refused' },
-    jwk: {
-      requirements: ['DPOP-9'],
-      summary: 'a proof whose jwk carries private members, or does not verify the signature, is refused',
-    },
-    htm: { requirements: ['DPOP-10'], summary: 'a proof for GET on a POST is refused' },
-    htu: { requirements: ['DPOP-11'], summary: 'a proof for another URL is refused' },
-    iat: {
+    ...caseChecks,
+    'iat-window': {
       requirements: ['DPOP-12'],
-      summary: 'a proof issued 2 minutes ahead or 10 minutes ago is refused',
+      summary:
+        'a proof issued 2 minutes ahead or 10 minutes ago is refused (the window is 60 s ahead, 300 s back)',
     },
     replay: { requirements: ['DPOP-13'], summary: 'a proof accepted once is refused when replayed' },
-    ath: {
-      requirements: ['DPOP-14'],
-      summary: 'a proof without ath, or with the hash of another token, is refused',
-    },
     'key-binding': {
       requirements: ['DPOP-15'],
       summary: 'a correct proof by a key other than cnf.jkt is refused',
@@ -91,30 +84,57 @@ export const dpopGatewayModule = defineModule<Names>({
     const key = connection.dpopKey as DpopKey;
     const url = `${wallet.gateway}/v1/chat/completions`;
     const token = connection.accessToken;
-    const send = (headers: Record<string, string>, scheme = 'DPoP') =>
-      callGateway(wallet.gateway, '/v1/chat/completions', null, {
-        body: chatBody({ max_tokens: 5 }),
-        headers: { authorization: `${scheme} ${token}`, ...headers },
+    const target: ProofTarget = { method: 'POST', url, accessToken: token };
+    const body = JSON.stringify(chatBody({ max_tokens: 5 }));
+    const sendChat = (lines: DpopHeaderLines, scheme = 'DPoP') =>
+      sendRaw(url, {
+        method: 'POST',
+        headers: [
+          ['Authorization', `${scheme} ${token}`],
+          ['Content-Type', 'application/json'],
+          ...lines.values.map((value): [string, string] => [lines.name, value]),
+        ],
+        body,
       });
-    const proof = (options: Parameters<DpopKey['proof']>[2] = {}, method = 'POST', target = url) =>
-      key.proof(method, target, { accessToken: token, ...options });
+    const proofLines = (proof: string): DpopHeaderLines => ({ name: 'DPoP', values: [proof] });
     let nonceSeen = false;
-    const refused = async (what: string, headers: Record<string, string>) => {
-      sim.clearCalls();
-      const response = await send(headers);
+    const noted = (response: HttpResponse) => {
       if (errorCode(response) === 'use_dpop_nonce') nonceSeen = true;
-      expectBadProof(response, what);
-      expectEqual(sim.calls.length, 0, `${what}: provider calls`);
+      return response;
     };
+    // What /v1/allowance reports as spent and reserved: a refused proof must move neither.
+    const spending = async () => {
+      const response = await callGateway(wallet.gateway, '/v1/allowance', connection);
+      expectEqual(response.status, 200, 'status of /v1/allowance');
+      const budget = member(response.json, 'budget');
+      return Array.isArray(budget)
+        ? budget.map((entry) => `${String(member(entry, 'spent'))}/${String(member(entry, 'reserved'))}`)
+        : [];
+    };
+    const accepted = async (what: string, lines: DpopHeaderLines) => {
+      const response = noted(await sendChat(lines));
+      expectEqual(response.status, 200, `${what}: status`);
+    };
+    /** Each proof refused, nothing forwarded or billed, then the same request with a correct proof passes. */
+    const refused = async (variants: { what: string; lines: DpopHeaderLines }[]) => {
+      const before = await spending();
+      for (const { what, lines } of variants) {
+        sim.clearCalls();
+        const response = noted(await sendChat(lines));
+        expectBadProof(response, what);
+        expectEqual(sim.calls.length, 0, `${what}: provider calls`);
+      }
+      expectEqual(await spending(), before, 'spent/reserved in /v1/allowance after the refused proofs');
+      await accepted('the control: the same request with a correct proof', await correctLines(key, target));
+    };
+
     let replayable = '';
     await check('valid-proof', async () => {
-      replayable = await proof();
-      const response = await send({ dpop: replayable });
-      if (errorCode(response) === 'use_dpop_nonce') nonceSeen = true;
-      expectEqual(response.status, 200, 'status with a correct proof');
+      replayable = await changedProof(key, target);
+      await accepted('a correct proof', proofLines(replayable));
     });
     await check('bearer-scheme', async () => {
-      const response = await send({ dpop: await proof() }, 'Bearer');
+      const response = await sendChat(await correctLines(key, target), 'Bearer');
       expectBadProof(response, 'bound token as Bearer');
     });
     await check('unbound-dpop-scheme', async () => {
@@ -133,63 +153,60 @@ export const dpopGatewayModule = defineModule<Names>({
       );
       expect((response.headers.get('www-authenticate') ?? '').includes('DPoP '), 'no DPoP challenge');
     });
-    await check('header-count', async () => {
-      await refused('no DPoP header', {});
-      await refused('two proofs', { dpop: `${await proof()}, ${await proof()}` });
-      await refused('not a JWS', { dpop: 'not-a-proof' });
-    });
-    await check('typ', async () => refused('typ JWT', { dpop: await proof({ header: { typ: 'JWT' } }) }));
-    await check('alg', async () => {
-      const claims = {
-        jti: crypto.randomUUID(),
-        htm: 'POST',
-        htu: url,
-        iat: Math.floor(Date.now() / 1000),
-        ath: accessTokenHash(token),
-      };
-      await refused('alg none', {
-        dpop: `${b64({ typ: 'dpop+jwt', alg: 'none', jwk: key.publicJwk })}.${b64(claims)}.`,
-      });
-      const input = `${b64({ typ: 'dpop+jwt', alg: 'HS256', jwk: key.publicJwk })}.${b64(claims)}`;
-      await refused('alg HS256', {
-        dpop: `${input}.${createHmac('sha256', 'secret').update(input).digest('base64url')}`,
-      });
-    });
-    await check('jwk', async () => {
-      await refused('private member d', {
-        dpop: await proof({ header: { jwk: { ...key.publicJwk, d: 'AAAA' } } }),
-      });
-      const other = await DpopKey.generate();
-      await refused('signature by another key', { dpop: await proof({ header: { jwk: other.publicJwk } }) });
-    });
-    await check('htm', async () => refused('htm GET', { dpop: await proof({}, 'GET') }));
-    await check('htu', async () =>
-      refused('htu of another path', { dpop: await proof({}, 'POST', `${wallet.gateway}/v1/embeddings`) }),
-    );
-    await check('iat', async () => {
+    const algorithms = await advertisedAlgorithms(wallet.gateway, wallet.metadata);
+    for (const proofCase of PROOF_CASES) {
+      await check(proofCase.name, async () => runCase(proofCase));
+    }
+    async function runCase(proofCase: ProofCase): Promise<void> {
+      if (proofCase.unlessAdvertised && algorithms.includes(proofCase.unlessAdvertised)) {
+        skip(`the wallet advertises ${proofCase.unlessAdvertised} in dpop_signing_alg_values_supported`);
+      }
+      const variants = await proofCase.variants(key, target);
+      if (proofCase.outcome === 'refused') return refused(variants);
+      for (const { what, lines } of variants) await accepted(what, lines);
+    }
+    await check('iat-window', async () => {
       const now = Math.floor(Date.now() / 1000);
-      await refused('iat in the future', { dpop: await proof({ claims: { iat: now + 120 } }) });
-      await refused('iat in the past', { dpop: await proof({ claims: { iat: now - 600 } }) });
+      await refused([
+        {
+          what: 'iat 2 minutes ahead',
+          lines: proofLines(await changedProof(key, target, { claims: { iat: now + 120 } })),
+        },
+        {
+          what: 'iat 10 minutes ago',
+          lines: proofLines(await changedProof(key, target, { claims: { iat: now - 600 } })),
+        },
+      ]);
     });
     await check('replay', async () => {
       expect(replayable, 'the control proof was not accepted');
-      await refused('replayed proof', { dpop: replayable });
-    });
-    await check('ath', async () => {
-      await refused('no ath', { dpop: await proof({ claims: { ath: undefined } }) });
-      await refused('ath of another token', {
-        dpop: await proof({ claims: { ath: accessTokenHash(`${token}x`) } }),
-      });
+      await refused([{ what: 'a proof accepted once, replayed', lines: proofLines(replayable) }]);
     });
     await check('key-binding', async () => {
       const other = await DpopKey.generate();
-      await refused('proof by another key', { dpop: await other.proof('POST', url, { accessToken: token }) });
+      await refused([
+        { what: 'a proof by another key', lines: proofLines(await changedProof(other, target)) },
+      ]);
     });
     await check('nonce', async () => {
       if (!nonceSeen) skip('nonces not used at the gateway');
-      const response = await send({ dpop: await proof() });
+      const response = await sendChat(await correctLines(key, target));
       expectEqual(errorCode(response), 'use_dpop_nonce', 'code');
       expect(response.headers.get('dpop-nonce'), 'no DPoP-Nonce header');
     });
   },
 });
+
+/**
+ * The proof algorithms the gateway advertises in its protected resource metadata (RFC 9728 §2),
+ * or else the authorization server's.
+ */
+async function advertisedAlgorithms(gateway: string, metadata: Record<string, unknown>): Promise<string[]> {
+  const url = new URL(gateway);
+  const location = `${url.origin}/.well-known/oauth-protected-resource${url.pathname === '/' ? '' : url.pathname}`;
+  const document = await send(location).catch(() => undefined);
+  const listed =
+    member(document?.json, 'dpop_signing_alg_values_supported') ??
+    member(metadata, 'dpop_signing_alg_values_supported');
+  return Array.isArray(listed) ? listed.filter((value): value is string => typeof value === 'string') : [];
+}

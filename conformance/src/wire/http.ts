@@ -2,6 +2,7 @@ import { Agent, fetch as undiciFetch } from 'undici';
 import { recordExchange } from '../runner/exchange-log.js';
 
 let agents: Agent[] = [];
+let addresses: readonly string[] = [];
 let nextAgent = 0;
 
 /**
@@ -10,10 +11,21 @@ let nextAgent = 0;
  * requests per client address would otherwise lock the whole run out after its first few dozen.
  * Each address stands for another app on another machine. Empty: the system default.
  */
-export function useSourceAddresses(addresses: readonly string[]): void {
+export function useSourceAddresses(localAddresses: readonly string[]): void {
   for (const agent of agents) void agent.close();
-  agents = addresses.map((localAddress) => new Agent({ localAddress }));
+  agents = localAddresses.map((localAddress) => new Agent({ localAddress }));
+  addresses = [...localAddresses];
   nextAgent = 0;
+}
+
+/**
+ * The next of the addresses {@link useSourceAddresses} set, for the few requests that need
+ * `node:http` itself (repeated header lines, which fetch joins); `undefined`: the system default.
+ */
+export function nextSourceAddress(): string | undefined {
+  if (addresses.length === 0) return undefined;
+  nextAgent = (nextAgent + 1) % addresses.length;
+  return addresses[nextAgent];
 }
 
 function nextDispatcher(): Agent | undefined {
