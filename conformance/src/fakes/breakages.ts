@@ -1,6 +1,7 @@
 import { appendFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ProviderSim } from '@allowance/provider-sim';
+import { PROOF_CASES } from '../wire/dpop-proofs.js';
 import type { Breakage, ProxiedRequest, ProxiedResponse } from './breaking-proxy.js';
 
 /** A deliberately non-conforming wallet: a defect, the modules that expose it, and the checks that must fail. */
@@ -254,6 +255,82 @@ export const FAKES: readonly Fake[] = [
         seen.set(proof, response);
         return response;
       };
+    },
+  },
+  {
+    name: 'ignores-dpop-htm',
+    breaks: 'DPOP-10: the gateway never compares a proof’s htm with the request method',
+    modules: ['dpop-gateway'],
+    expectedFailures: ['dpop-gateway.missing-htm', 'dpop-gateway.wrong-htm'],
+    // The proxy cannot sign for the app's key, so it plays the gateway that skipped the htm rule by
+    // answering such a proof with the token's last success, as if the call had gone through.
+    breakage: () => {
+      const lastSuccess = new Map<string, ProxiedResponse>();
+      return async (request, forward) => {
+        const proof = request.headers.dpop;
+        const token = tokenOf(request);
+        if (!isGateway(request) || typeof proof !== 'string' || !token) return forward(request);
+        const claims = claimsOf(proof);
+        const earlier = lastSuccess.get(token);
+        if (Object.keys(claims).length > 0 && claims.htm !== request.method && earlier) return earlier;
+        const response = await forward(request);
+        if (response.status === 200 && request.method === 'POST') lastSuccess.set(token, response);
+        return response;
+      };
+    },
+  },
+  {
+    name: 'refuses-every-dpop-proof',
+    breaks:
+      'DPOP-6 to DPOP-15: the gateway refuses every DPoP-bound call, good proofs too, as invalid_dpop_proof',
+    modules: ['dpop-gateway'],
+    // Each refusal fails on its control; only the checks that expect a refusal and nothing else pass.
+    expectedFailures: [
+      'dpop-gateway.valid-proof',
+      'dpop-gateway.unbound-dpop-scheme',
+      ...PROOF_CASES.map((proofCase) => `dpop-gateway.${proofCase.name}`),
+      'dpop-gateway.iat-window',
+      'dpop-gateway.replay',
+      'dpop-gateway.key-binding',
+    ],
+    breakage: () => async (request, forward) => {
+      const scheme = /^DPoP\s/i.test(String(request.headers.authorization ?? ''));
+      if (!isGateway(request) || request.method !== 'POST' || !scheme) return forward(request);
+      const body = {
+        error: {
+          type: 'invalid_request_error',
+          code: 'invalid_dpop_proof',
+          message: 'The DPoP proof is not acceptable.',
+        },
+      };
+      return {
+        status: 401,
+        headers: {
+          'content-type': 'application/json',
+          'www-authenticate': 'DPoP realm="allowance", error="invalid_dpop_proof", algs="ES256 EdDSA"',
+        },
+        body: Buffer.from(JSON.stringify(body)),
+      };
+    },
+  },
+  {
+    name: 'names-bad-dpop-proofs-invalid-request',
+    breaks: 'DPOP-2, DPOP-3: the token endpoint refuses bad or missing DPoP proofs, but as invalid_request',
+    modules: ['dpop-token'],
+    expectedFailures: [
+      ...PROOF_CASES.filter((proofCase) => proofCase.outcome === 'refused' && !proofCase.gatewayOnly).map(
+        (proofCase) => `dpop-token.${proofCase.name}`,
+      ),
+      'dpop-token.replay',
+      'dpop-token.required-for-client',
+    ],
+    breakage: () => async (request, forward) => {
+      const response = await forward(request);
+      if (request.path !== '/token' || response.status !== 400) return response;
+      return withBody(
+        response,
+        text(response).replace('"error":"invalid_dpop_proof"', '"error":"invalid_request"'),
+      );
     },
   },
   {
