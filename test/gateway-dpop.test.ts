@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID, webcrypto } from 'node:crypto';
 import { connect } from 'node:net';
 import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import type { CryptoKeyPair } from 'oauth4webapi';
@@ -38,6 +38,45 @@ async function proof(
   })
     .setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk, ...header })
     .sign(signer.privateKey);
+}
+
+/** A proof signed with ES256 whatever its header says, so that a case can drop `alg` or `typ`. */
+async function rawProof(header: Record<string, unknown>, claims: Record<string, unknown>) {
+  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const input = `${encode({ typ: 'dpop+jwt', alg: 'ES256', jwk: publicJwk, ...header })}.${encode({
+    jti: randomUUID(),
+    htm: 'POST',
+    htu: url,
+    iat: Math.floor(Date.now() / 1000),
+    ath: hash(token),
+    ...claims,
+  })}`;
+  const signature = await webcrypto.subtle.sign(
+    { name: 'ECDSA', hash: 'SHA-256' },
+    keys.privateKey as unknown as webcrypto.CryptoKey,
+    new TextEncoder().encode(input),
+  );
+  return `${input}.${Buffer.from(signature).toString('base64url')}`;
+}
+
+/** One request with its header lines exactly as given (fetch lowercases names and joins repeats). */
+function sendRaw(lines: [string, string][]) {
+  const target = new URL(url);
+  return new Promise<string>((resolve, reject) => {
+    const socket = connect(Number(target.port), target.hostname, () => {
+      socket.write(
+        `POST ${target.pathname} HTTP/1.1\r\nHost: ${target.host}\r\nContent-Type: application/json\r\n` +
+          lines.map(([name, value]) => `${name}: ${value}\r\n`).join('') +
+          `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    });
+    let answer = '';
+    socket.on('data', (chunk) => {
+      answer += chunk.toString();
+    });
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+  });
 }
 
 async function send(headers: Record<string, string>) {
@@ -108,6 +147,26 @@ describe('DPoP-bound tokens at the gateway', () => {
         ath: hash(token),
       }),
     ).toString('base64url')}.`;
+    const rsa = await generateKeyPair('RS256', { extractable: true });
+    const rsaProof = await new SignJWT({
+      jti: randomUUID(),
+      htm: 'POST',
+      htu: url,
+      iat: Math.floor(Date.now() / 1000),
+      ath: hash(token),
+    })
+      .setProtectedHeader({ typ: 'dpop+jwt', alg: 'RS256', jwk: await exportJWK(rsa.publicKey) })
+      .sign(rsa.privateKey);
+    const hmacInput = `${Buffer.from(JSON.stringify({ typ: 'dpop+jwt', alg: 'HS256', jwk: publicJwk })).toString('base64url')}.${Buffer.from(
+      JSON.stringify({
+        jti: randomUUID(),
+        htm: 'POST',
+        htu: url,
+        iat: Math.floor(Date.now() / 1000),
+        ath: hash(token),
+      }),
+    ).toString('base64url')}`;
+    const hmac = `${hmacInput}.${createHmac('sha256', 'secret').update(hmacInput).digest('base64url')}`;
     const cases: [string, Record<string, string>][] = [
       ['missing proof', { authorization: `DPoP ${token}` }],
       ['bound token as Bearer', { authorization: `Bearer ${token}`, dpop: await proof() }],
@@ -133,6 +192,25 @@ describe('DPoP-bound tokens at the gateway', () => {
       ['wrong ath', { authorization: `DPoP ${token}`, dpop: await proof({ ath: hash('another token') }) }],
       ['missing ath', { authorization: `DPoP ${token}`, dpop: await proof({ ath: undefined }) }],
       ['thumbprint mismatch', { authorization: `DPoP ${token}`, dpop: await proof({}, {}, other, otherJwk) }],
+      // DPOP-7 to DPOP-13: a header member or claim missing, each the only defect of its proof.
+      ['missing typ', { authorization: `DPoP ${token}`, dpop: await rawProof({ typ: undefined }, {}) }],
+      ['missing alg', { authorization: `DPoP ${token}`, dpop: await rawProof({ alg: undefined }, {}) }],
+      ['missing jwk', { authorization: `DPoP ${token}`, dpop: await rawProof({ jwk: undefined }, {}) }],
+      ['missing jti', { authorization: `DPoP ${token}`, dpop: await rawProof({}, { jti: undefined }) }],
+      ['missing htm', { authorization: `DPoP ${token}`, dpop: await rawProof({}, { htm: undefined }) }],
+      ['missing htu', { authorization: `DPoP ${token}`, dpop: await rawProof({}, { htu: undefined }) }],
+      ['missing iat', { authorization: `DPoP ${token}`, dpop: await rawProof({}, { iat: undefined }) }],
+      // DPOP-8: RS256 is not among ES256 and EdDSA, also when the header claims it over an ES256 signature.
+      ['RS256 by an RSA key', { authorization: `DPoP ${token}`, dpop: rsaProof }],
+      [
+        'alg RS256 over ES256',
+        { authorization: `DPoP ${token}`, dpop: await rawProof({ alg: 'RS256' }, {}) },
+      ],
+      ['alg HS256', { authorization: `DPoP ${token}`, dpop: hmac }],
+      [
+        'iat an hour ahead',
+        { authorization: `DPoP ${token}`, dpop: await proof({ iat: Math.floor(Date.now() / 1000) + 3600 }) },
+      ],
     ];
     for (const [name, headers] of cases) {
       const refused = await send(headers);
@@ -141,6 +219,29 @@ describe('DPoP-bound tokens at the gateway', () => {
     }
     expect(await spent()).toBe(spentAfterGood);
     expect(spentAfterGood).toBeGreaterThan(before);
+  });
+});
+
+describe('proofs RFC 9449 accepts though they differ from the usual', () => {
+  it('accepts extra claims, an htu with a query and fragment, and the header name in any case', async () => {
+    const before = await spent();
+    // DPOP-11: htu is compared without its query and fragment (RFC 9449 §4.3).
+    const withQuery = await proof({ htu: `${url}?conformance=1#part` });
+    expect((await send({ authorization: `DPoP ${token}`, dpop: withQuery })).status).toBe(200);
+    const extra = await proof(
+      { conformance: 'extra', exp: Math.floor(Date.now() / 1000) + 60 },
+      { kid: 'k' },
+    );
+    expect((await send({ authorization: `DPoP ${token}`, dpop: extra })).status).toBe(200);
+    // RFC 9110 §5.1: field names are case-insensitive.
+    for (const name of ['dpop', 'DPOP', 'DPoP']) {
+      const raw = await sendRaw([
+        ['Authorization', `DPoP ${token}`],
+        [name, await proof()],
+      ]);
+      expect([name, raw.split('\r\n')[0]]).toEqual([name, 'HTTP/1.1 200 OK']);
+    }
+    expect(await spent()).toBeGreaterThan(before);
   });
 });
 
