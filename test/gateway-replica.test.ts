@@ -147,10 +147,11 @@ describe('allowance gateway, a replica on the same database', () => {
       expect(lowered.status).toBe(200);
       expect(await send('gpt-4.1-nano')).toEqual([403, 'model_not_allowed']);
       expect(await send('gpt-4.1-mini')).toEqual([200, undefined]);
-      await browser.submit(
+      const asked = await browser.submit(
         await browser.open(`${harness.wallet.issuer}/`),
         `tr[data-grant="${grantId}"] form`,
       );
+      await browser.submit(asked, '#confirm-revoke');
       expect(await send('gpt-4.1-mini')).toEqual([401, 'grant_revoked']);
     } finally {
       await replica.close();
