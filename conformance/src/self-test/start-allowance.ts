@@ -15,8 +15,6 @@ const INITIAL_ACCESS_TOKEN = 'conformance-initial-access-token-0123456789';
  * wallet is fixed, and the check will be counted again.
  */
 export const ALLOWANCE_KNOWN_FAILURES: Readonly<Record<string, string>> = {
-  'dpop-token.replay':
-    'DPOP-2, DPOP-13: oidc-provider answers a reused proof jti at the token endpoint with 400 invalid_grant ("DPoP proof JWT Replay detected"), not invalid_dpop_proof (RFC 9449 §5)',
   'dpop-token.iat-hour-early':
     'DPOP-2, DPOP-12: oidc-provider answers a proof with an iat an hour old with 400 use_dpop_nonce and a DPoP-Nonce header, not invalid_dpop_proof, though the wallet does not require nonces',
   'dpop-token.iat-hour-late':

@@ -252,6 +252,22 @@ export function createProvider(config: ServerConfig, dependencies: ProviderDepen
     }
   });
 
+  // oidc-provider answers a DPoP proof whose jti it has seen with invalid_grant; RFC 9449 §5 and
+  // the spec (DPOP-13) name the error invalid_dpop_proof. The reason is only on the error event.
+  const replayedProofs = new WeakSet<object>();
+  provider.on('grant.error', (context: KoaContextWithOIDC, error: { error_detail?: string }) => {
+    if (error.error_detail === 'DPoP proof JWT Replay detected') replayedProofs.add(context);
+  });
+  provider.use(async (context: KoaContextWithOIDC, next) => {
+    await next();
+    if (context.oidc?.route === 'token' && context.status === 400 && replayedProofs.has(context)) {
+      context.body = {
+        error: 'invalid_dpop_proof',
+        error_description: 'This DPoP proof was used before: make a new proof for every request.',
+      };
+    }
+  });
+
   // Introspection reports the account id as `sub` for public subject types: answer with the
   // same pairwise value the access tokens carry.
   provider.use(async (context: KoaContextWithOIDC, next) => {
