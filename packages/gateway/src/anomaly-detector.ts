@@ -10,7 +10,7 @@ import { sql } from 'kysely';
 
 export { type AnomalyPolicy, DEFAULT_ANOMALY_POLICY };
 
-// Read on every call (issue 8): built once for each number of keys. A window no longer than a
+// Read on every call (BENCHMARKS.md, "Profiling and fixes" 1): built once for each number of keys. A window no longer than a
 // day meets at most two periods of each kind, so at most ten keys: the current and the earliest
 // period of each. Usually it meets one or two; the statement looks up exactly those.
 const KEY_SLOTS = 10;
@@ -104,7 +104,7 @@ export class AnomalyDetector {
   /**
    * Records this call and returns how many calls the grant made within the burst window. The
    * calls leave from the front as they age, so a call costs the same however many the window
-   * holds (issue 8: filtering the whole window on every call grew with the load).
+   * holds (BENCHMARKS.md, "Profiling and fixes": filtering the whole window on every call grew with the load).
    */
   #recentCalls(grant: { id: string; updatedAt: number }, now: number, windowSeconds: number): number {
     const since = Math.max(now - windowSeconds * 1000, grant.updatedAt);
@@ -127,7 +127,7 @@ export class AnomalyDetector {
   /**
    * An upper bound of what the grant spent within the spend window, from its per-period totals:
    * a few counter rows instead of a sum over every ledger row of the last minute, which grows
-   * with the load (issue 8: 1.6 ms a call at 20 000 rows). A window no longer than a day meets at
+   * with the load (BENCHMARKS.md, "Profiling and fixes" 1: 1.6 ms a call at 20 000 rows). A window no longer than a day meets at
    * most two periods of any limit: the current one and the one the window starts in. Every call
    * since the user's last change was counted under each of the grant's current limits, so each
    * kind bounds the window and the smallest bound is used. Infinity when there is no total to go by.

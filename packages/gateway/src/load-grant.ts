@@ -30,7 +30,7 @@ export async function loadGrant(
   /** `GET /v1/allowance` answers for a suspended grant too, with its status (spec REV-5). */
   options: { allowSuspended?: boolean } = {},
 ): Promise<GrantContext> {
-  // The grant, the wallet and its keys in one read (issue 8).
+  // The grant, the wallet and its keys in one read (BENCHMARKS.md, "Profiling and fixes" 6).
   const found = await findGrantWithWallet(store, claims.grant_id);
   if (!found || found.grant.clientId !== claims.client_id) {
     throw new GatewayError('invalid_token', 'The access token names no grant of this wallet.', {

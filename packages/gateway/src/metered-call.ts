@@ -354,7 +354,7 @@ function newCallId(startedAt: number): string {
 }
 
 // Random bytes drawn a few kilobytes at a time: asking the CSPRNG for 12 bytes on every call cost
-// ~5 µs of a call's CPU, and ten times that when cold (issue 8). Each id takes fresh bytes.
+// ~5 µs of a call's CPU, and ten times that when cold (BENCHMARKS.md, "Profiling and fixes" 9). Each id takes fresh bytes.
 const ID_BYTES = 12;
 const randomPool = Buffer.alloc(ID_BYTES * 256);
 let randomOffset = randomPool.length;
