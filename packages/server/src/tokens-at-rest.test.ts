@@ -6,7 +6,13 @@ import { decodeJwt } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { oidcRecordSealing, sealLegacyRow } from './oidc/oidc-record-sealing.js';
-import { authorize, discover, REQUESTED_ALLOWANCE, tokenOptions } from './test-support/app-client.js';
+import {
+  authorize,
+  discover,
+  exchangeCode,
+  REQUESTED_ALLOWANCE,
+  tokenOptions,
+} from './test-support/app-client.js';
 import {
   DEVICE_CLIENT,
   PUBLIC_CLIENT,
@@ -275,7 +281,7 @@ describe('a copy of the database files (spec SEC-14)', () => {
     const client: oauth.Client = { client_id: PUBLIC_CLIENT.client_id, token_endpoint_auth_method: 'none' };
     const redirectUri = PUBLIC_CLIENT.redirect_uris[0] as string;
     const browser = await signedInUser('rest-upgrade@example.com');
-    const { verifier, state, callback } = await authorize(
+    const authorized = await authorize(
       browser,
       as,
       { client_id: client.client_id, redirect_uri: redirectUri },
@@ -284,20 +290,7 @@ describe('a copy of the database files (spec SEC-14)', () => {
         consent: (page) => browser.submit(page, '#consent', {}, { name: 'decision', value: 'approve' }),
       },
     );
-    if (!callback) throw new Error('the browser never came back to the app');
-    const tokens = await oauth.processAuthorizationCodeResponse(
-      as,
-      client,
-      await oauth.authorizationCodeGrantRequest(
-        as,
-        client,
-        oauth.None(),
-        oauth.validateAuthResponse(as, client, callback, state),
-        redirectUri,
-        verifier,
-        tokenOptions(client),
-      ),
-    );
+    const tokens = await exchangeCode(as, client, redirectUri, authorized);
     const refreshToken = String(tokens.refresh_token);
     remember('the refresh token from before the upgrade', refreshToken);
 

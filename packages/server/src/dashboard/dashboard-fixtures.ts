@@ -1,8 +1,8 @@
 import type { ApprovedAiAllowance } from '@allowance/protocol';
 import { createGrant, type LedgerEntry, newGrantId } from '@allowance/store';
 import { type Page, ScriptedBrowser } from '@allowance/testing';
-import * as oauth from 'oauth4webapi';
-import { authorize, discover, tokenOptions } from '../test-support/app-client.js';
+import type * as oauth from 'oauth4webapi';
+import { authorize, discover, exchangeCode } from '../test-support/app-client.js';
 import { PUBLIC_CLIENT, type TestWallet } from '../test-support/test-wallet.js';
 
 // Test helpers for the dashboard's tests: a signed-up user with keys, apps connected through the
@@ -50,7 +50,7 @@ export async function connectThroughConsent(
 ): Promise<string> {
   const as = await discover(wallet.issuer);
   const redirectUri = PUBLIC_CLIENT.redirect_uris[0] as string;
-  const { verifier, state, callback } = await authorize(
+  const authorized = await authorize(
     user.browser,
     as,
     { client_id: PUBLIC_CLIENT.client_id, redirect_uri: redirectUri },
@@ -60,22 +60,10 @@ export async function connectThroughConsent(
         user.browser.submit(page, '#consent', fields, { name: 'decision', value: 'approve' }),
     },
   );
-  if (!callback?.searchParams.get('code')) throw new Error('consent did not end with a code');
+  if (!authorized.callback?.searchParams.get('code')) throw new Error('consent did not end with a code');
   // The app takes its tokens, as a connected app has (an approval never exchanged is none).
   const client: oauth.Client = { client_id: PUBLIC_CLIENT.client_id, token_endpoint_auth_method: 'none' };
-  await oauth.processAuthorizationCodeResponse(
-    as,
-    client,
-    await oauth.authorizationCodeGrantRequest(
-      as,
-      client,
-      oauth.None(),
-      oauth.validateAuthResponse(as, client, callback, state),
-      redirectUri,
-      verifier,
-      tokenOptions(client),
-    ),
-  );
+  await exchangeCode(as, client, redirectUri, authorized);
   const grant = await wallet.store.database
     .selectFrom('grants')
     .select('id')

@@ -65,3 +65,29 @@ export function tokenOptions(client: oauth.Client) {
     ? { ...insecure, DPoP: oauth.DPoP(client, PUBLIC_CLIENT_DPOP_KEYS) }
     : insecure;
 }
+
+/**
+ * Exchanges the code an {@link authorize} run came back with, as the app would: PKCE, and a DPoP
+ * proof for a public client ({@link tokenOptions}).
+ */
+export async function exchangeCode(
+  as: oauth.AuthorizationServer,
+  client: oauth.Client,
+  redirectUri: string,
+  authorized: { verifier: string; state: string; callback: URL | undefined },
+) {
+  if (!authorized.callback) throw new Error('the browser never came back to the app');
+  return oauth.processAuthorizationCodeResponse(
+    as,
+    client,
+    await oauth.authorizationCodeGrantRequest(
+      as,
+      client,
+      oauth.None(),
+      oauth.validateAuthResponse(as, client, authorized.callback, authorized.state),
+      redirectUri,
+      authorized.verifier,
+      tokenOptions(client),
+    ),
+  );
+}
