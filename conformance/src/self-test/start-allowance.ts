@@ -14,12 +14,7 @@ const INITIAL_ACCESS_TOKEN = 'conformance-initial-access-token-0123456789';
  * suite's report for the exchanges). They still run and print as KNOWN; delete a line once the
  * wallet is fixed, and the check will be counted again.
  */
-export const ALLOWANCE_KNOWN_FAILURES: Readonly<Record<string, string>> = {
-  'dpop-token.iat-hour-early':
-    'DPOP-2, DPOP-12: oidc-provider answers a proof with an iat an hour old with 400 use_dpop_nonce and a DPoP-Nonce header, not invalid_dpop_proof, though the wallet does not require nonces',
-  'dpop-token.iat-hour-late':
-    'DPOP-2, DPOP-12: oidc-provider answers a proof with an iat an hour ahead with 400 use_dpop_nonce and a DPoP-Nonce header, not invalid_dpop_proof, though the wallet does not require nonces',
-};
+export const ALLOWANCE_KNOWN_FAILURES: Readonly<Record<string, string>> = {};
 
 /** The clients spec 8.2 asks the operator to register, as Allowance's static configuration. */
 export const SUITE_CLIENTS = [

@@ -140,8 +140,11 @@ export function createProvider(config: ServerConfig, dependencies: ProviderDepen
       pushedAuthorizationRequests: { enabled: true },
       dPoP: {
         enabled: true,
-        nonceSecret: Buffer.from(dependencies.dpopNonceSecret),
         // Spec DPOP-5: with nonces required, a proof made in advance expires within minutes.
+        // Without them no nonce secret is given: oidc-provider would otherwise answer a proof
+        // whose iat is outside its window with use_dpop_nonce, offering a way round the
+        // window, where the spec (DPOP-12) refuses it with invalid_dpop_proof.
+        ...(config.requireDpopNonce && { nonceSecret: Buffer.from(dependencies.dpopNonceSecret) }),
         requireNonce: () => config.requireDpopNonce,
       },
       revocation: {
