@@ -30,7 +30,7 @@ export const confirmationModule = defineModule({
     'approved-once': {
       requirements: ['MTR-32', 'MTR-33'],
       summary:
-        'an approved confirmation lets exactly one call through; reusing it yields a new confirmation id',
+        'an approved confirmation is refused (a new confirmation) for another model, a larger worst case and another grant, then lets exactly one call through; reusing it yields a new confirmation id',
     },
     'unknown-id': {
       requirements: ['MTR-33'],
@@ -42,14 +42,14 @@ export const confirmationModule = defineModule({
       details: {
         type: 'ai_allowance',
         providers: ['openai'],
-        models: ['gpt-4.1-mini'],
+        models: ['gpt-4.1-mini', 'gpt-4.1-nano'],
         budget: { currency: 'USD', limits: [{ amount: '1.00', period: 'day' }] },
         confirm_above: { amount: '0.0001' },
       },
     });
-    const call = (confirmation?: string) =>
-      callGateway(wallet.gateway, '/v1/chat/completions', connection, {
-        body: chatBody({ max_tokens: 1000 }),
+    const call = (confirmation?: string, overrides: Record<string, unknown> = {}, token = connection) =>
+      callGateway(wallet.gateway, '/v1/chat/completions', token, {
+        body: chatBody({ max_tokens: 1000, ...overrides }),
         headers: confirmation ? { 'allowance-confirmation': confirmation } : {},
       });
     let first: Record<string, unknown> = {};
@@ -94,6 +94,34 @@ export const confirmationModule = defineModule({
     await check('approved-once', async () => {
       if (!driver.confirm) skip('the consent driver cannot decide confirmations');
       await driver.confirm(String(first.url), 'approve');
+      // An approval is for one grant, provider, model and cost at most: every other use is
+      // treated as absent, and none of them consumes it.
+      const sibling = await app.connect(clients.app, {
+        details: {
+          type: 'ai_allowance',
+          providers: ['openai'],
+          models: ['gpt-4.1-mini', 'gpt-4.1-nano'],
+          budget: { currency: 'USD', limits: [{ amount: '1.00', period: 'day' }] },
+          confirm_above: { amount: '0.0001' },
+        },
+      });
+      const misuses: [string, Promise<HttpResponse>][] = [
+        ['another model', call(String(first.id), { model: 'gpt-4.1-nano' })],
+        ['a larger worst case', call(String(first.id), { max_tokens: 2000 })],
+        ['another grant', call(String(first.id), {}, sibling)],
+      ];
+      for (const [what, pending] of misuses) {
+        const response = await pending;
+        expectEqual(
+          [response.status, errorCode(response)],
+          [403, 'confirmation_required'],
+          `the approved confirmation used for ${what}`,
+        );
+        expect(
+          confirmationOf(response).id !== first.id,
+          `the approved confirmation was accepted for ${what}`,
+        );
+      }
       const allowed = await call(String(first.id));
       expectEqual(allowed.status, 200, 'status of the confirmed call');
       const again = await call(String(first.id));

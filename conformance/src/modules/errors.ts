@@ -46,7 +46,7 @@ export const errorsModule = defineModule({
     'rate-limited': {
       requirements: ['MTR-28', 'GW-27', 'GW-24'],
       summary:
-        'with requests_per_minute 2, the third call at once gets 429 rate_limited with Retry-After >= 1 whole seconds',
+        'with requests_per_minute 30, a burst of 30 passes, the 31st gets 429 rate_limited with Retry-After 1 or 2, and after that wait exactly one call passes',
     },
   },
   async run({ check, app, clients, wallet }) {
@@ -94,25 +94,42 @@ export const errorsModule = defineModule({
       expect(typeof member(response.json, 'error', 'message') === 'string', 'error.message is not a string');
     });
     await check('rate-limited', async () => {
+      // r = 30: capacity 30, one token back every 2 s. A burst of exactly r passes, the next call
+      // is refused with Retry-After the whole seconds until one token is back (1 or 2 here), and
+      // once that wait is over exactly one call passes again.
       const limited = await app.connect(clients.app, {
         details: {
           type: 'ai_allowance',
           providers: ['openai'],
           models: ['gpt-4.1-mini'],
-          rate: { requests_per_minute: 2 },
+          rate: { requests_per_minute: 30 },
         },
       });
       const call = () =>
         callGateway(wallet.gateway, '/v1/chat/completions', limited, { body: chatBody({ max_tokens: 5 }) });
-      expectEqual((await call()).status, 200, 'first call');
-      expectEqual((await call()).status, 200, 'second call');
-      const third = await call();
-      expectEqual([third.status, errorCode(third)], [429, 'rate_limited'], 'third call');
-      expect(
-        /^[1-9][0-9]*$/.test(third.headers.get('retry-after') ?? ''),
-        `Retry-After is ${third.headers.get('retry-after')}`,
+      const burst = await Promise.all(Array.from({ length: 30 }, call));
+      expectEqual(
+        burst.map((response) => response.status),
+        Array.from({ length: 30 }, () => 200),
+        'statuses of a burst of requests_per_minute calls',
       );
-      expectOpenAIShape(third, 'rate_limited');
+      const refused = await call();
+      expectEqual([refused.status, errorCode(refused)], [429, 'rate_limited'], 'the call after the burst');
+      expectOpenAIShape(refused, 'rate_limited');
+      const retryAfter = refused.headers.get('retry-after') ?? '';
+      expect(
+        retryAfter === '1' || retryAfter === '2',
+        `Retry-After is ${retryAfter || 'absent'}; with one token back every 2 s it must be 1 or 2`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, Number(retryAfter) * 1000 + 150));
+      const after = await call();
+      expectEqual(after.status, 200, `a call once the Retry-After of ${retryAfter} s is over`);
+      const next = await call();
+      expectEqual(
+        [next.status, errorCode(next)],
+        [429, 'rate_limited'],
+        'the call right after it (the bucket held one token)',
+      );
     });
   },
 });

@@ -20,7 +20,7 @@ export const forwardingModule = defineModule({
     'upstream-credential': {
       requirements: ['GW-17'],
       summary:
-        "the provider receives the user's key, and never the app's Authorization, x-api-key, DPoP, Cookie or Allowance-* headers",
+        "the provider receives exactly the user's key, and never the app's Authorization, x-api-key, DPoP, Cookie or Allowance-* headers: Bearer and DPoP tokens, both API families, streamed and not",
     },
     'no-redirect': {
       requirements: ['SEC-7'],
@@ -47,38 +47,66 @@ export const forwardingModule = defineModule({
       },
     });
     await check('upstream-credential', async () => {
-      sim.clearCalls();
-      const canary = `canary-${crypto.randomUUID()}`;
-      const openai = await callGateway(wallet.gateway, '/v1/chat/completions', connection, {
-        body: chatBody(),
-        headers: {
-          cookie: `session=${canary}`,
-          'allowance-canary': canary,
-          'x-api-key': connection.accessToken,
+      // Every way an app can present itself, on both families, streamed and not: a rule kept on
+      // one path and lost on another is still a leak. The DPoP connection sends a DPoP header,
+      // and the Anthropic calls of the Bearer connection present the token as x-api-key, as the
+      // Anthropic SDK does, so each forbidden header is sent where it would be forwarded.
+      const bound = await app.connect(clients.dpop ?? clients.app, {
+        details: {
+          type: 'ai_allowance',
+          providers: ['openai', 'anthropic'],
+          models: ['gpt-4.1-mini', 'claude-haiku-4-5'],
         },
+        dpop: true,
       });
-      expectEqual(openai.status, 200, 'status of the OpenAI-shaped call');
-      const anthropic = await callGateway(wallet.gateway, '/v1/messages', connection, {
-        body: { model: 'claude-haiku-4-5', max_tokens: 20, messages: [{ role: 'user', content: 'Hi' }] },
-        headers: { cookie: `session=${canary}`, 'allowance-canary': canary },
-      });
-      expectEqual(anthropic.status, 200, 'status of the Anthropic-shaped call');
-      await sim.idle();
-      const calls = sim.calls;
-      expectEqual(calls.length, 2, 'provider calls');
-      for (const call of calls) {
-        const expected =
-          call.family === 'openai'
-            ? call.headers.authorization === `Bearer ${sim.apiKey(call.provider)}`
-            : call.headers['x-api-key'] === sim.apiKey(call.provider);
-        expect(expected, `the ${call.provider} call did not carry the user's ${call.provider} key`);
-        for (const [name, value] of Object.entries(call.headers)) {
-          expect(name !== 'cookie' && name !== 'dpop', `the ${call.provider} call carried a ${name} header`);
-          expect(!name.startsWith('allowance-'), `the ${call.provider} call carried ${name}`);
-          expect(
-            !value.includes(connection.accessToken) && !value.includes(canary),
-            `the ${call.provider} call's ${name} header carries the app's token or cookie`,
-          );
+      const canary = `canary-${crypto.randomUUID()}`;
+      const appHeaders = { cookie: `session=${canary}`, 'allowance-canary': canary };
+      const secrets = [connection.accessToken, bound.accessToken, canary];
+      for (const stream of [false, true]) {
+        for (const presented of [connection, bound]) {
+          sim.clearCalls();
+          const openai = await callGateway(wallet.gateway, '/v1/chat/completions', presented, {
+            body: chatBody({ stream }),
+            headers: { ...appHeaders, 'x-api-key': canary },
+          });
+          expectEqual(openai.status, 200, `status of the OpenAI-shaped call (stream ${stream})`);
+          const messages = {
+            model: 'claude-haiku-4-5',
+            max_tokens: 20,
+            stream,
+            messages: [{ role: 'user', content: 'Hi' }],
+          };
+          const anthropic = presented.dpopKey
+            ? await callGateway(wallet.gateway, '/v1/messages', presented, {
+                body: messages,
+                headers: appHeaders,
+              })
+            : await callGateway(wallet.gateway, '/v1/messages', null, {
+                body: messages,
+                headers: { ...appHeaders, 'x-api-key': presented.accessToken },
+              });
+          expectEqual(anthropic.status, 200, `status of the Anthropic-shaped call (stream ${stream})`);
+          await sim.idle();
+          const calls = sim.calls;
+          expectEqual(calls.length, 2, 'provider calls');
+          for (const call of calls) {
+            const what = `the ${call.provider} call (${presented.dpopKey ? 'DPoP' : 'Bearer'}, stream ${stream})`;
+            const expected =
+              call.family === 'openai'
+                ? call.headers.authorization === `Bearer ${sim.apiKey(call.provider)}` &&
+                  call.headers['x-api-key'] === undefined
+                : call.headers['x-api-key'] === sim.apiKey(call.provider) &&
+                  call.headers.authorization === undefined;
+            expect(expected, `${what} did not carry exactly the user's ${call.provider} key`);
+            for (const [name, value] of Object.entries(call.headers)) {
+              expect(name !== 'cookie' && name !== 'dpop', `${what} carried a ${name} header`);
+              expect(!name.startsWith('allowance-'), `${what} carried ${name}`);
+              expect(
+                secrets.every((secret) => !value.includes(secret)),
+                `${what}: its ${name} header carries the app's token, proof or cookie`,
+              );
+            }
+          }
         }
       }
     });

@@ -3,6 +3,7 @@ import { accessTokenModule } from './access-token.js';
 import { allowanceEndpointModule } from './allowance-endpoint.js';
 import { anomalyModule } from './anomaly.js';
 import { authorizeModule } from './authorize.js';
+import { boundariesModule } from './boundaries.js';
 import { confirmationModule } from './confirmation.js';
 import { consentModule } from './consent.js';
 import { detailsModule } from './details.js';
@@ -72,6 +73,7 @@ export const MODULES: readonly ConformanceModule[] = [
   periodsModule,
   walletCapModule,
   estimatesModule,
+  boundariesModule,
   reservationModule,
   isolationModule,
   anomalyModule,
