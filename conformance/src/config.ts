@@ -81,6 +81,11 @@ export const configSchema = z.object({
    */
   reservationDeadlineSeconds: z.number().positive().max(600).optional(),
   /**
+   * The wallet's upstream timeout in seconds (how long its gateway waits for a provider's answer),
+   * for the [GW-21] timeout row: the check lets the provider hang that long. Absent: that check skips.
+   */
+  upstreamTimeoutSeconds: z.number().positive().max(60).optional(),
+  /**
    * Local addresses to send the suite's requests from, round-robin (e.g. 127.0.0.2 … on Linux),
    * so that the run's deliberate failures stay under a per-address failure throttle.
    */

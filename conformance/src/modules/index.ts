@@ -39,6 +39,7 @@ import { revocationModule } from './revocation.js';
 import { secretsModule } from './secrets.js';
 import { settlementModule } from './settlement.js';
 import { tokenModule } from './token.js';
+import { upstreamFailuresModule } from './upstream-failures.js';
 import { walletCapModule } from './wallet-cap.js';
 
 /** Every module, in the order the suite runs them (cheap, stateless ones first). */
@@ -63,6 +64,7 @@ export const MODULES: readonly ConformanceModule[] = [
   resolutionModule,
   forwardingModule,
   providerUrlsModule,
+  upstreamFailuresModule,
   errorsModule,
   modelsEndpointModule,
   allowanceEndpointModule,

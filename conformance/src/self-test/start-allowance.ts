@@ -82,7 +82,10 @@ export async function startAllowance(
       registrationToken: INITIAL_ACCESS_TOKEN,
       // Short, so that the recovery check waits seconds, not the default ten minutes, for a
       // reservation left open by a crash to pass its deadline; longer than any call the suite makes.
-      gatewayOptions: { reservationDeadlineSeconds: RESERVATION_DEADLINE_SECONDS },
+      gatewayOptions: {
+        reservationDeadlineSeconds: RESERVATION_DEADLINE_SECONDS,
+        upstreamHeadersTimeoutMs: UPSTREAM_TIMEOUT_SECONDS * 1000,
+      },
     }),
   );
   const args = ['serve', '--port', String(listenPort), '--data', dataDirectory, '--issuer', issuer];
@@ -105,6 +108,7 @@ export async function startAllowance(
       driver: { profile: 'allowance', dataDirectory },
       artefacts: { database: [dataDirectory], logs: [logFile] },
       reservationDeadlineSeconds: RESERVATION_DEADLINE_SECONDS,
+      upstreamTimeoutSeconds: UPSTREAM_TIMEOUT_SECONDS,
       knownFailures: { ...ALLOWANCE_KNOWN_FAILURES },
       // Allowance throttles failed OAuth requests per address (100 per 5 minutes by default):
       // spread the suite's negatives over loopback addresses (Linux routes all of 127/8 to lo).
@@ -126,6 +130,12 @@ export async function startAllowance(
 
 /** Seconds after which Allowance settles a reservation its gateway left open (`gatewayOptions`). */
 export const RESERVATION_DEADLINE_SECONDS = 4;
+
+/**
+ * How long Allowance's gateway waits for a provider's response headers (`gatewayOptions`): short,
+ * so that the [GW-21] timeout row waits seconds; longer than any latency the suite asks for.
+ */
+export const UPSTREAM_TIMEOUT_SECONDS = 3;
 
 interface WalletProcess {
   stop(signal: NodeJS.Signals): Promise<void>;
