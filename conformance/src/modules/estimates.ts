@@ -1,5 +1,6 @@
 import { defineModule } from '../model/module.js';
 import { expect, expectEqual } from '../runner/check-failure.js';
+import { noteDerivation } from '../runner/derivation.js';
 import { callGateway, chatBody, errorCode } from '../wire/gateway-call.js';
 import { member } from '../wire/http.js';
 import { DEFAULT_PRICES, parseMoney } from '../wire/money.js';
@@ -17,7 +18,12 @@ export const estimatesModule = defineModule({
     'input-estimate-bounds-usage': {
       requirements: ['MTR-14', 'MTR-15'],
       summary:
-        'with max_input_per_request one below the input the provider reports for a prompt, that prompt is refused',
+        'with max_input_per_request one below the input the provider reports, the request is refused: a plain prompt, tools, images, system and earlier turns, Anthropic system blocks and tools',
+    },
+    'choices-reserved': {
+      requirements: ['MTR-16', 'MTR-17'],
+      summary:
+        'a chat completion with n = 3 reserves three choices of output: refused under a token limit that holds one, while n = 1 passes',
     },
     'output-cap': {
       requirements: ['MTR-15'],
@@ -34,33 +40,136 @@ export const estimatesModule = defineModule({
   },
   async run({ check, app, clients, wallet, sim }) {
     await check('input-estimate-bounds-usage', async () => {
-      const open = await app.connect(clients.app, {
+      // Each part of a request the provider bills as input, alone: a wallet whose estimate skips
+      // one of them lets that request under a cap it exceeds.
+      const tool = {
+        type: 'function',
+        function: {
+          name: 'lookup_weather',
+          description: 'Looks up the weather for a city. '.repeat(12),
+          parameters: { type: 'object', properties: { city: { type: 'string', description: 'City name' } } },
+        },
+      };
+      const image = { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } };
+      const cases: [string, string, Record<string, unknown>][] = [
+        [
+          'a plain prompt',
+          '/v1/chat/completions',
+          chatBody({ messages: [{ role: 'user', content: prompt }] }),
+        ],
+        [
+          'tools',
+          '/v1/chat/completions',
+          chatBody({ tools: [tool, tool], messages: [{ role: 'user', content: 'Hi' }] }),
+        ],
+        [
+          'an image',
+          '/v1/chat/completions',
+          chatBody({
+            messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this?' }, image, image] }],
+          }),
+        ],
+        [
+          'system and earlier turns',
+          '/v1/chat/completions',
+          chatBody({
+            messages: [
+              { role: 'system', content: prompt },
+              { role: 'user', content: 'Hi' },
+              { role: 'assistant', content: prompt },
+              { role: 'user', content: 'Again' },
+            ],
+          }),
+        ],
+        [
+          'Anthropic system blocks and tools',
+          '/v1/messages',
+          {
+            model: 'claude-haiku-4-5',
+            max_tokens: 40,
+            system: [
+              { type: 'text', text: prompt },
+              { type: 'text', text: prompt },
+            ],
+            tools: [{ name: 'lookup', description: prompt, input_schema: { type: 'object' } }],
+            messages: [{ role: 'user', content: 'Hi' }],
+          },
+        ],
+      ];
+      const details = {
+        type: 'ai_allowance',
+        providers: ['openai', 'anthropic'],
+        models: ['gpt-4.1-mini', 'claude-haiku-4-5'],
+      };
+      const open = await app.connect(clients.app, { details });
+      for (const [what, path, body] of cases) {
+        sim.clearCalls();
+        const measured = await callGateway(wallet.gateway, path, open, { body });
+        expectEqual(measured.status, 200, `status of the measuring call with ${what}`);
+        await sim.idle();
+        const usage = sim.calls[0]?.usage;
+        const reported =
+          (usage?.inputTokens ?? 0) +
+          (sim.calls[0]?.family === 'anthropic' ? (usage?.cachedInputTokens ?? 0) : 0);
+        expect(reported > 1, `the provider reported no input tokens for ${what}`);
+        noteDerivation(
+          `input of the call with ${what}`,
+          `the provider reported ${reported} input tokens; the cap is one less`,
+        );
+        const capped = await app.connect(clients.app, {
+          details: { ...details, tokens: { max_input_per_request: reported - 1 } },
+        });
+        const response = await callGateway(wallet.gateway, path, capped, { body });
+        expectEqual(
+          [response.status, errorCode(response)],
+          [403, 'max_input_tokens_exceeded'],
+          `the same request with ${what} (${reported} reported input tokens) under a cap of ${reported - 1}`,
+        );
+      }
+    });
+    await check('choices-reserved', async () => {
+      // n choices write up to n × max_tokens: a token limit that holds one choice's worst case
+      // but not three refuses n = 3 and lets n = 1 through.
+      const measuring = await app.connect(clients.app, {
         details: { type: 'ai_allowance', providers: ['openai'], models: ['gpt-4.1-mini'] },
       });
       sim.clearCalls();
-      const body = chatBody({ messages: [{ role: 'user', content: prompt }] });
       expectEqual(
-        (await callGateway(wallet.gateway, '/v1/chat/completions', open, { body })).status,
+        (
+          await callGateway(wallet.gateway, '/v1/chat/completions', measuring, {
+            body: chatBody({ max_tokens: 100 }),
+          })
+        ).status,
         200,
         'status of the measuring call',
       );
       await sim.idle();
-      const reported = sim.calls[0]?.usage?.inputTokens ?? 0;
-      expect(reported > 1, 'the provider reported no input tokens');
-      const capped = await app.connect(clients.app, {
+      const input = sim.calls[0]?.usage?.inputTokens ?? 0;
+      const limit = input * 4 + 150;
+      noteDerivation(
+        'token limit',
+        `${input} reported input tokens × 4 + 150 = ${limit}: room for one choice of 100, not three`,
+      );
+      const limited = await app.connect(clients.app, {
         details: {
           type: 'ai_allowance',
           providers: ['openai'],
           models: ['gpt-4.1-mini'],
-          tokens: { max_input_per_request: reported - 1 },
+          tokens: { limits: [{ tokens: limit, period: 'day' }] },
         },
       });
-      const response = await callGateway(wallet.gateway, '/v1/chat/completions', capped, { body });
+      const three = await callGateway(wallet.gateway, '/v1/chat/completions', limited, {
+        body: chatBody({ max_tokens: 100, n: 3 }),
+      });
       expectEqual(
-        [response.status, errorCode(response)],
-        [403, 'max_input_tokens_exceeded'],
-        `the same prompt (${reported} reported input tokens) under a cap of ${reported - 1}`,
+        [three.status, errorCode(three)],
+        [402, 'token_budget_exhausted'],
+        'n = 3 with room for one choice',
       );
+      const one = await callGateway(wallet.gateway, '/v1/chat/completions', limited, {
+        body: chatBody({ max_tokens: 100, n: 1 }),
+      });
+      expectEqual(one.status, 200, 'n = 1 under the same limit');
     });
     await check('output-cap', async () => {
       const capped = await app.connect(clients.app, {

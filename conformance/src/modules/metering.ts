@@ -1,6 +1,7 @@
 import type { ProviderSim, SimulatedCall } from '@allowance/provider-sim';
 import { defineModule } from '../model/module.js';
 import { expect, expectEqual } from '../runner/check-failure.js';
+import { noteDerivation } from '../runner/derivation.js';
 import { callGateway, chatBody, errorCode, finalStreamComment } from '../wire/gateway-call.js';
 import { member } from '../wire/http.js';
 import {
@@ -42,7 +43,13 @@ export async function expectedCost(sim: ProviderSim): Promise<string> {
   const price = DEFAULT_PRICES[`${call.provider}/${call.model}`];
   expect(price, `the suite has no default price for ${call.provider}/${call.model}`);
   expect(call.usage, 'the provider reported no usage');
-  return formatMoney(costOf(usageRecord(call), price));
+  const usage = usageRecord(call);
+  const cost = formatMoney(costOf(usage, price));
+  noteDerivation(
+    `cost of the ${call.provider}/${call.model} call`,
+    `(${usage.input} input × ${price.input} + ${usage.cachedInput} cached input × ${price.cachedInput} + ${usage.cacheWrite} cache writes × ${price.cacheWrite} + ${usage.output} output × ${price.output}) micro-units per million tokens, rounded up once = ${cost}`,
+  );
+  return cost;
 }
 
 const details = {
@@ -72,7 +79,8 @@ export const meteringModule = defineModule({
     },
     'chat-stream': {
       requirements: ['MTR-8', 'MTR-13', 'MTR-21', 'GW-16'],
-      summary: 'a streamed chat completion ends with ": allowance-cost=<exact> remaining=…" after [DONE]',
+      summary:
+        'a streamed chat completion with cached input ends with ": allowance-cost=<exact> remaining=…" after [DONE]',
     },
     'usage-chunk-hidden': {
       requirements: ['GW-19'],
@@ -81,7 +89,8 @@ export const meteringModule = defineModule({
     },
     'messages-stream': {
       requirements: ['MTR-8', 'MTR-13', 'MTR-21'],
-      summary: 'a streamed Anthropic message ends with the exact cost comment after message_stop',
+      summary:
+        'a streamed Anthropic message with cache reads and writes ends with the exact cost comment after message_stop',
     },
     'spent-equals-costs': {
       requirements: ['MTR-20', 'MTR-11'],
@@ -93,7 +102,8 @@ export const meteringModule = defineModule({
     },
     'retention-none': {
       requirements: ['GW-18'],
-      summary: 'under retention none, the provider receives store: false whatever the app sent',
+      summary:
+        'under retention none, the provider receives store: false whether the app sent store: true or nothing, streamed or not',
     },
   },
   async run({ check, app, clients, wallet, sim }) {
@@ -140,9 +150,13 @@ export const meteringModule = defineModule({
       });
       let streamText = '';
       await check('chat-stream', async () => {
-        sim.setRules([{ provider: 'openai', responseTokens: 29 }]);
+        // Cached input on the streamed path too: the usage arrives in a different chunk there.
+        sim.setRules([{ provider: 'openai', responseTokens: 29, cachedInputTokens: 64 }]);
         sim.clearCalls();
-        const response = await call('/v1/chat/completions', chatBody({ stream: true }));
+        const response = await call(
+          '/v1/chat/completions',
+          chatBody({ stream: true, messages: [{ role: 'user', content: longPrompt }] }),
+        );
         expectEqual(response.status, 200, 'status');
         streamText = response.text;
         expectEqual(
@@ -174,13 +188,16 @@ export const meteringModule = defineModule({
         expect(!leaked, 'the usage-only chunk reached the app');
       });
       await check('messages-stream', async () => {
-        sim.setRules([{ provider: 'anthropic', responseTokens: 23 }]);
+        // Cache reads and writes arrive in message_start on a stream, output in message_delta.
+        sim.setRules([
+          { provider: 'anthropic', responseTokens: 23, cachedInputTokens: 50, cacheWriteInputTokens: 30 },
+        ]);
         sim.clearCalls();
         const response = await call('/v1/messages', {
           model: 'claude-haiku-4-5',
           max_tokens: 100,
           stream: true,
-          messages: [{ role: 'user', content: 'Stream something.' }],
+          messages: [{ role: 'user', content: longPrompt }],
         });
         expectEqual(response.status, 200, 'status');
         const expected = await expectedCost(sim);
@@ -224,13 +241,18 @@ export const meteringModule = defineModule({
     }
     await check('retention-none', async () => {
       const private_ = await app.connect(clients.app, { details: { ...details, retention: 'none' } });
-      sim.clearCalls();
-      const response = await callGateway(wallet.gateway, '/v1/chat/completions', private_, {
-        body: chatBody({ store: true }),
-      });
-      expectEqual(response.status, 200, 'status');
-      await sim.idle();
-      expectEqual(sim.calls[0]?.store, false, 'store flag the provider received');
+      for (const stream of [false, true]) {
+        for (const sent of [{ store: true }, {}]) {
+          sim.clearCalls();
+          const response = await callGateway(wallet.gateway, '/v1/chat/completions', private_, {
+            body: chatBody({ stream, ...sent }),
+          });
+          const what = `stream ${stream}, the app sent ${JSON.stringify(sent)}`;
+          expectEqual(response.status, 200, `status (${what})`);
+          await sim.idle();
+          expectEqual(sim.calls[0]?.store, false, `store flag the provider received (${what})`);
+        }
+      }
     });
   },
 });

@@ -23,7 +23,7 @@ export const settlementModule = defineModule({
     'disconnect-billed': {
       requirements: ['MTR-22'],
       summary:
-        'after reading a few chunks and closing, the provider call is aborted and spent grows by more than zero and at most the reservation',
+        'after reading a few chunks and closing, the provider call is aborted and spent grows by more than zero and by well under the reservation (what was produced, not the worst case)',
     },
     'no-usage-json': {
       requirements: ['MTR-24'],
@@ -154,9 +154,12 @@ export const settlementModule = defineModule({
         }
         const billed = spent - before;
         expect(billed > 0n, 'nothing was billed for the abandoned stream');
+        // A few of 400 output tokens were produced: billing anything near the reservation (which
+        // holds all 400) is billing what was never produced.
+        const produced = sim.calls[0]?.outputTokens ?? 0;
         expect(
-          billed <= reserved,
-          `billed ${formatMoney(billed)} is more than the ${formatMoney(reserved)} reserved for the call`,
+          billed * 2n < reserved,
+          `billed ${formatMoney(billed)} for a stream abandoned after ${produced} of 400 output tokens, not well below the ${formatMoney(reserved)} reserved for all of them`,
         );
       } finally {
         sim.setRules([]);
