@@ -20,6 +20,8 @@ export interface RunningWallet extends AsyncDisposable {
   gateway: string;
   dataDirectory: string;
   server: Server;
+  /** The test-mode operator interface's URL, when `operatorInterface` enables it. */
+  operatorUrl?: string;
   close(): Promise<void>;
 }
 
@@ -59,6 +61,7 @@ export async function serveWallet(options: WalletOptions): Promise<RunningWallet
     ...(options.requireDpopNonce !== undefined && { requireDpopNonce: options.requireDpopNonce }),
     ...(options.clients && { clients: options.clients as ServerConfigInput['clients'] }),
     anomalyPolicy: anomalyDefaults(options.gatewayOptions),
+    ...(options.operatorInterface && { operatorInterface: options.operatorInterface }),
   };
   let authorizationServer: AuthorizationServer | undefined;
   let gateway: Gateway | undefined;
@@ -68,6 +71,7 @@ export async function serveWallet(options: WalletOptions): Promise<RunningWallet
       store,
       masterKey,
       logger: log,
+      operatorStateFile: join(dataDirectory, 'operator-test-user.json'),
     });
     gateway = await createGateway({
       config: { ...options.gatewayOptions, resource: options.gateway, issuer: options.issuer },
@@ -77,6 +81,7 @@ export async function serveWallet(options: WalletOptions): Promise<RunningWallet
       keys: createLocalJWKSet(authorizationServer.publicKeys as JSONWebKeySet),
     });
   } catch (error) {
+    await authorizationServer?.close();
     await store.close();
     throw error;
   }
@@ -85,11 +90,13 @@ export async function serveWallet(options: WalletOptions): Promise<RunningWallet
   const server = createServer((request, response) => {
     if (!activeGateway.handle(request, response)) serverCallback(request, response);
   });
-  return listen(server, options, dataDirectory, async () => {
+  const operatorUrl = authorizationServer.operatorInterface?.url;
+  const running = await listen(server, options, dataDirectory, async () => {
     await activeGateway.close();
     await authorizationServer?.close();
     await store.close();
   });
+  return operatorUrl ? { ...running, operatorUrl } : running;
 }
 
 /**

@@ -24,6 +24,17 @@ export const walletOptionsSchema = z.object({
   /** The token endpoint asks DPoP proofs for a nonce (default false; spec DPOP-5). */
   requireDpopNonce: z.boolean().optional(),
   clients: z.array(z.unknown()).optional(),
+  /**
+   * Test mode only: the operator HTTP interface the conformance suite drives the wallet through
+   * (conformance/OPERATOR.md), on 127.0.0.1:<port> and nowhere else. Off when absent.
+   */
+  operatorInterface: z
+    .object({
+      port: z.number().int().min(0).max(65_535),
+      token: z.string().min(32, 'the operator token must be at least 32 characters'),
+    })
+    .strict()
+    .optional(),
   /** Gateway options passed through (timeouts, body limit, reservation deadline …). */
   gatewayOptions: z.record(z.string(), z.unknown()).optional(),
 });

@@ -19,6 +19,7 @@ import { purgeExpired } from './oidc/kysely-adapter.js';
 import { oidcRecordSealing, sealLegacyRow } from './oidc/oidc-record-sealing.js';
 import { createProvider } from './oidc/provider.js';
 import { insideProvider, providerContextStorage } from './oidc/provider-context.js';
+import { type OperatorInterface, startOperatorInterface } from './operator/operator-interface.js';
 import { FormError } from './pages/form-body.js';
 import { WALLET_CSS } from './pages/layout.js';
 import { securityHeaders } from './pages/security-headers.js';
@@ -35,6 +36,11 @@ export interface AuthorizationServerOptions {
   /** Failed requests to the token and other OAuth endpoints tolerated per address. */
   endpointThrottle?: EndpointThrottlePolicy;
   now?: () => number;
+  /**
+   * Where the test-mode operator interface (`config.operatorInterface`) remembers which account
+   * is the test user, so a restarted wallet still knows it. Default: in memory only.
+   */
+  operatorStateFile?: string;
 }
 
 /** A running-ready authorization server: a Koa app with oidc-provider inside. */
@@ -44,6 +50,8 @@ export interface AuthorizationServer extends AsyncDisposable {
   readonly provider: Provider;
   /** The public signing keys, as published at /jwks: a gateway in the same process verifies with these. */
   readonly publicKeys: { keys: JWK[] };
+  /** The test-mode operator interface, when `config.operatorInterface` enables it. */
+  readonly operatorInterface?: { readonly url: string };
   /** Serves requests the gateway does not: mount it as the fallback of a combined server. */
   callback(): ReturnType<Koa['callback']>;
   listen(port: number, host?: string): Promise<Server>;
@@ -96,6 +104,14 @@ export async function createAuthorizationServer(
 
   const throttle = new LoginThrottle(options.throttle, now);
   const sessions = sessionCookies(store, config, now);
+  const pageDependencies = { store, sealer, config, throttle, sessions, provider, now };
+  // Test mode only (spec 8.2): nothing listens, and no staged approval is consulted, without it.
+  const operator: OperatorInterface | undefined = config.operatorInterface
+    ? await startOperatorInterface(
+        { ...config.operatorInterface, stateFile: options.operatorStateFile, logger },
+        pageDependencies,
+      )
+    : undefined;
   const app = new Koa({ keys: cookieKeys, proxy: config.trustProxy });
   app.use(errorPages(logger));
   app.use(securityHeaders);
@@ -106,9 +122,19 @@ export async function createAuthorizationServer(
     context.body = WALLET_CSS + DASHBOARD_CSS;
   });
   for (const router of [
-    interactionRoutes({ provider, store, config, throttle, sessions, now }),
-    homeRoutes({ store, sealer, config, throttle, sessions, provider, now }),
-    ...dashboardRouters({ store, sealer, config, throttle, sessions, provider, now }),
+    interactionRoutes({
+      provider,
+      store,
+      config,
+      throttle,
+      sessions,
+      now,
+      ...(operator && {
+        nextApproval: (accountId, clientId, form) => operator.nextApprovals.apply(accountId, clientId, form),
+      }),
+    }),
+    homeRoutes(pageDependencies),
+    ...dashboardRouters(pageDependencies),
   ]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
@@ -131,6 +157,7 @@ export async function createAuthorizationServer(
   const servers: Server[] = [];
   const close = async () => {
     clearInterval(sweeper);
+    await operator?.close();
     await Promise.all(
       servers.map(
         (server) =>
@@ -151,6 +178,7 @@ export async function createAuthorizationServer(
     app,
     provider,
     publicKeys,
+    ...(operator && { operatorInterface: { url: operator.url } }),
     callback: () => app.callback(),
     listen: (port, host = '127.0.0.1') =>
       new Promise((resolve, reject) => {

@@ -79,6 +79,18 @@ export const serverConfigSchema = z.object({
    * same as the gateway's, so the dashboard shows what the gateway enforces.
    */
   anomalyPolicy: anomalyPolicySchema.default({ ...DEFAULT_ANOMALY_POLICY }),
+  /**
+   * Test mode only: the operator HTTP interface the conformance suite drives the wallet through
+   * (spec 8.2, conformance/OPERATOR.md), on its own listener bound to 127.0.0.1. Off when absent.
+   */
+  operatorInterface: z
+    .object({
+      /** The loopback port it listens on (0: any free port). */
+      port: z.number().int().min(0).max(65_535),
+      /** The bearer token every request must carry. */
+      token: z.string().min(32, 'the operator token must be at least 32 characters'),
+    })
+    .optional(),
 });
 
 /** The authorization server's options as given. */

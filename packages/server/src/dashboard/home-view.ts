@@ -1,5 +1,5 @@
 import { describeAnomalyPolicy, periodWindow } from '@allowance/protocol';
-import { ledgerPage, ledgerSpendBetween, listGrants, walletSettings } from '@allowance/store';
+import { ledgerPage, ledgerSpendBetween, listGrants, type Store, walletSettings } from '@allowance/store';
 import type { Context } from 'koa';
 import { homePage } from '../home/home-page.js';
 import { csrfField } from '../pages/csrf.js';
@@ -37,8 +37,7 @@ export async function renderHome(
   const currency = settings?.currency ?? config.currency;
   // Revoked grants are history: a row in the table, no card, no counters to read.
   const current = grants.filter((grant) => grant.status !== 'revoked');
-  const month = periodWindow('month', new Date(now), timeZone);
-  const [names, usage, lastCalls, monthSpentMicros] = await Promise.all([
+  const [names, usage, lastCalls, month] = await Promise.all([
     clientNames(
       dependencies.provider,
       grants.map((grant) => grant.clientId),
@@ -47,7 +46,7 @@ export async function renderHome(
     Promise.all(
       current.map((grant) => ledgerPage(store, session.accountId, { grantId: grant.id, size: LAST_CALLS })),
     ),
-    ledgerSpendBetween(store, session.accountId, month.start?.getTime() ?? 0, month.end?.getTime() ?? now),
+    monthToDate(store, session.accountId, timeZone, now),
   ]);
   const anomaly = describeAnomalyPolicy(
     effectiveAnomalyPolicy(config.anomalyPolicy, settings?.anomaly),
@@ -74,8 +73,28 @@ export async function renderHome(
       lastCalls: lastCalls[index]?.rows ?? [],
       anomaly,
     })),
-    month: { label: month.key.slice('month:'.length), spentMicros: monthSpentMicros },
+    month,
     monthlyCapMicros: settings?.monthlyCapMicros ?? null,
     latestExpiryDate: civilDate(now + config.maxGrantSeconds * 1000, timeZone),
   });
+}
+
+/**
+ * This calendar month in the wallet's time zone, and what every app of the account spent in it
+ * (the ledger's sum), as the home page shows it and the operator interface reports it.
+ */
+export async function monthToDate(
+  store: Store,
+  accountId: string,
+  timeZone: string,
+  now: number,
+): Promise<{ label: string; spentMicros: number }> {
+  const month = periodWindow('month', new Date(now), timeZone);
+  const spentMicros = await ledgerSpendBetween(
+    store,
+    accountId,
+    month.start?.getTime() ?? 0,
+    month.end?.getTime() ?? now,
+  );
+  return { label: month.key.slice('month:'.length), spentMicros };
 }

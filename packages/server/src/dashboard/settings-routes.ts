@@ -69,8 +69,11 @@ type Change = (
 const stored = async (dependencies: DashboardDependencies, accountId: string) =>
   (await walletOverrides(dependencies.store, accountId)) ?? { priceOverrides: {}, exchangeRates: {} };
 
-/** Each settings form: what it changes, read and validated, or why it changes nothing. */
-const CHANGES: Readonly<Record<string, Change>> = {
+/**
+ * Each settings form: what it changes, read and validated, or why it changes nothing. The
+ * operator interface (test mode) submits the same forms through these.
+ */
+export const SETTINGS_CHANGES: Readonly<Record<string, Change>> = {
   '/settings/time-zone': async (_dependencies, _accountId, form) => {
     const timeZone = readTimeZone(form);
     return timeZone.ok
@@ -145,7 +148,7 @@ export function settingsRoutes(dependencies: DashboardDependencies): Router {
     if (session) await renderSettings(context, dependencies, session);
   });
 
-  for (const [path, change] of Object.entries(CHANGES)) {
+  for (const [path, change] of Object.entries(SETTINGS_CHANGES)) {
     router.post(path, async (context) => {
       const allowed = await formSession(context, dependencies.sessions);
       if (!allowed) return;

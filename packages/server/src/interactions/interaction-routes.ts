@@ -7,7 +7,7 @@ import type Provider from 'oidc-provider';
 import type { LoginThrottle } from '../accounts/login-throttle.js';
 import type { ServerConfig } from '../config.js';
 import { csrfField, csrfValid } from '../pages/csrf.js';
-import { readForm } from '../pages/form-body.js';
+import { type Form, readForm } from '../pages/form-body.js';
 import { pageSecurityHeaders } from '../pages/security-headers.js';
 import { listCredentials } from '../vault/provider-credentials.js';
 import { approvalFromForm } from './approval-form.js';
@@ -23,6 +23,11 @@ export interface InteractionDependencies {
   throttle: LoginThrottle;
   sessions: SessionCookies;
   now: () => number;
+  /**
+   * Test mode only (the operator interface, spec 8.2): the form to read for an approval, with an
+   * approval the operator staged for this client filled in. Absent unless the interface is enabled.
+   */
+  nextApproval?: (accountId: string, clientId: string, form: Form) => Promise<Form>;
 }
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -204,11 +209,15 @@ export function interactionRoutes(dependencies: InteractionDependencies): Router
         false,
       );
     }
+    const clientId = String(details.params.client_id);
+    const fields = dependencies.nextApproval
+      ? await dependencies.nextApproval(accountId, clientId, form)
+      : form;
     const requested = requestedAllowance(details);
     const credentials = await listCredentials(store, accountId);
     const now = new Date(dependencies.now());
     const latestExpiry = new Date(now.getTime() + config.maxGrantSeconds * 1000);
-    const { approval, problems } = approvalFromForm(requested, form, {
+    const { approval, problems } = approvalFromForm(requested, fields, {
       now,
       latestExpiry,
       availableProviders: new Set(credentials.map((credential) => credential.providerId)),
@@ -221,7 +230,6 @@ export function interactionRoutes(dependencies: InteractionDependencies): Router
         : problems;
       return renderConsent(context, details, accountId, reasons);
     }
-    const clientId = String(details.params.client_id);
     const grantId = newGrantId();
     await createGrant(store, {
       id: grantId,
