@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 
 const client = z.object({
@@ -21,11 +22,6 @@ const driver = z.discriminatedUnion('profile', [
   z.object({
     /** Allowance's own pages, driven with HTTP form posts (no browser needed). */
     profile: z.literal('allowance'),
-    /**
-     * The wallet's data directory, when the suite runs beside the wallet: lets the driver sign
-     * test tokens with the wallet's key for the [GW-4] negatives. Without it those checks skip.
-     */
-    dataDirectory: z.string().optional(),
   }),
   z.object({
     /** Any implementation: headless Chromium with URL-matched selector steps. */
@@ -37,6 +33,13 @@ const driver = z.discriminatedUnion('profile', [
     consentPage: z.string(),
     approve: z.string(),
     deny: z.string(),
+    /** Checkbox ticked before approving when a check asks the wallet to remember the consent. */
+    remember: z.string().optional(),
+    /**
+     * Steps run at a device flow's `verification_uri_complete` until the consent page shows
+     * (confirming the user code, say); without them the device checks skip.
+     */
+    device: z.array(browserStep).optional(),
   }),
 ]);
 
@@ -57,6 +60,39 @@ export const configSchema = z.object({
     /** A public client registered for the device authorization grant. */
     device: client.optional(),
   }),
+  /**
+   * The wallet's test-mode operator interface (conformance/OPERATOR.md): the owner's operations
+   * (decide a confirmation, suspend, revoke, edit limits, the wallet cap, prices, the time zone,
+   * provider credentials), the ledger, and a key holder's test tokens, over HTTP. The token is
+   * given here or, better, in the environment variable `tokenEnv` names.
+   */
+  operator: z
+    .object({
+      url: z.url(),
+      token: z.string().min(32).optional(),
+      tokenEnv: z.string().min(1).optional(),
+    })
+    .refine((operator) => operator.token !== undefined || operator.tokenEnv !== undefined, {
+      message: 'give token or tokenEnv',
+    })
+    .optional(),
+  /**
+   * How to crash and restart the wallet (spec 8.2 `restart`): a shell command that stops it
+   * abruptly (as kill -9 would) and starts it again in the background; the suite then waits
+   * until the issuer answers. For the crash-recovery check ([MTR-26]).
+   */
+  restart: z
+    .object({
+      command: z.string().min(1),
+      readySeconds: z.number().positive().max(300).default(30),
+    })
+    .optional(),
+  /**
+   * A baseline of expected failures: a JSON file mapping `module.check` to why it fails on this
+   * implementation, merged into `knownFailures`. A listed check that passes fails the run, so
+   * that the baseline shrinks as the implementation is fixed. Relative to the config file.
+   */
+  expectedFailures: z.string().optional(),
   /** An initial access token (RFC 7591 §3) for the registration module. */
   registration: z.object({ initial_access_token: z.string().min(1) }).optional(),
   user: z.object({ email: z.string().min(1), password: z.string().min(1) }),
@@ -70,7 +106,8 @@ export const configSchema = z.object({
   /**
    * Read access to the wallet's artefacts after its calls (spec 8.2), for the `inspect` checks:
    * files or directories holding its database (a dump, or the live files) and files holding its
-   * log output. Each is searched byte for byte for the run's canaries. Absent: those checks skip.
+   * log output. Each is searched byte for byte for the run's canaries. Inspection is optional and
+   * off by default: without this, the `inspect` checks are not run (and not counted).
    */
   artefacts: z
     .object({ database: z.array(z.string()).default([]), logs: z.array(z.string()).default([]) })
@@ -120,7 +157,33 @@ export function parseConfig(input: unknown): ConformanceConfig {
   return Object.freeze(parsed.data);
 }
 
-/** Reads and validates `conformance.json`. */
+/** Reads and validates `conformance.json`, with its expected-failures baseline merged in. */
 export function readConfig(path: string): ConformanceConfig {
-  return parseConfig(JSON.parse(readFileSync(path, 'utf8')));
+  const config = parseConfig(JSON.parse(readFileSync(path, 'utf8')));
+  if (config.expectedFailures === undefined) return config;
+  return withBaseline(config, resolve(dirname(path), config.expectedFailures));
+}
+
+/** Merges an expected-failures baseline file (`{ "module.check": "why" }`) into the known failures. */
+export function withBaseline(config: ConformanceConfig, path: string): ConformanceConfig {
+  let baseline: unknown;
+  try {
+    baseline = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new Error(`The expected-failures baseline ${path} cannot be read: ${(error as Error).message}`);
+  }
+  const entries = z.record(z.string(), z.string()).safeParse(baseline);
+  if (!entries.success)
+    throw new Error(`The expected-failures baseline ${path} must map "module.check" to a reason string.`);
+  return Object.freeze({ ...config, knownFailures: { ...config.knownFailures, ...entries.data } });
+}
+
+/** The operator token: from the configuration, or from the environment variable it names. */
+export function operatorToken(config: ConformanceConfig): string | undefined {
+  const operator = config.operator;
+  if (!operator) return undefined;
+  const token = operator.token ?? process.env[operator.tokenEnv ?? ''];
+  if (!token)
+    throw new Error(`The operator token is not set: export ${operator.tokenEnv} or give operator.token.`);
+  return token;
 }

@@ -1,14 +1,13 @@
-import { join } from 'node:path';
-import { createSealer, loadMasterKey, openStore } from '@allowance/store';
 import { type Page, ScriptedBrowser } from '@allowance/testing';
-import { importJWK, type JWK, SignJWT } from 'jose';
 import { CheckFailure } from '../runner/check-failure.js';
 import type { Approval, ConsentDriver, DriverOutcome, SimulatedProvider } from './consent-driver.js';
 
 /**
  * The consent driver for Allowance's own pages: form posts over HTTP, as a person would submit
  * them, which is much faster than a browser. It knows the field names of Allowance's consent
- * form; that knowledge is the whole of the "profile".
+ * form and dashboard; that knowledge is the whole of the "profile". The ledger and key-holder
+ * tokens are not on any page: with Allowance's operator interface configured they come from
+ * there (conformance/OPERATOR.md).
  */
 export class AllowanceDriver implements ConsentDriver {
   readonly profile = 'allowance';
@@ -19,20 +18,28 @@ export class AllowanceDriver implements ConsentDriver {
   constructor(
     private readonly issuer: string,
     private readonly user: { email: string; password: string },
-    private readonly dataDirectory?: string,
     restart?: () => Promise<void>,
+    /** The operator interface created the account and stored its keys: only sign in. */
+    private readonly accountPrepared = false,
   ) {
     this.#browser = new ScriptedBrowser(issuer);
-    if (dataDirectory === undefined) {
-      this.signAccessToken = undefined;
-      this.ledger = undefined;
-    }
     this.restart = restart;
   }
 
   readonly restart: ConsentDriver['restart'];
 
   async prepare(providers: readonly SimulatedProvider[]): Promise<void> {
+    if (this.accountPrepared) {
+      // A failed sign-up would count against the wallet's sign-in throttle: sign in directly.
+      const page = await this.#browser.submit(
+        await this.#browser.open(`${this.issuer}/signin`),
+        'form:not([action="/signup"])',
+        { ...this.user },
+      );
+      if (!page.document.querySelector('#add-key'))
+        throw new Error(`the driver could not sign in as the prepared test user (${page.url})`);
+      return;
+    }
     const signIn = await this.#browser.open(`${this.issuer}/signin`);
     let page = await this.#browser.submit(signIn, 'form[action="/signup"]', { ...this.user });
     if (!page.document.querySelector('#add-key')) {
@@ -167,44 +174,6 @@ export class AllowanceDriver implements ConsentDriver {
     });
   }
 
-  ledger: ConsentDriver['ledger'] = async (grantId) => {
-    const store = await openStore({ sqlite: join(this.dataDirectory ?? '', 'allowance.sqlite') });
-    try {
-      const rows = await store.database
-        .selectFrom('ledger')
-        .selectAll()
-        .where('grant_id', '=', grantId)
-        .execute();
-      // Only renames where Allowance's column means what the spec's field means.
-      return rows.map((row) => ({
-        id: row.id,
-        started_at: new Date(row.started_at).toISOString(),
-        finished_at: new Date(row.ended_at).toISOString(),
-        user: row.account_id,
-        grant_id: row.grant_id,
-        client_id: row.client_id,
-        provider: row.provider_id,
-        model: row.model,
-        status: row.status,
-        input_tokens: row.input_tokens,
-        cached_input_tokens: row.cached_input_tokens,
-        cache_write_tokens: row.cache_write_tokens,
-        output_tokens: row.output_tokens,
-        cost: row.cost_micros,
-        latency_ms: row.latency_ms,
-        endpoint: row.endpoint,
-        stream: Number(row.stream) === 1,
-        reserved: { micros: Number(row.reserved_micros), tokens: Number(row.reserved_tokens) },
-        period_keys: JSON.parse(row.period_keys) as string[],
-        first_byte_ms: row.first_byte_ms,
-        upstream_request_id: row.upstream_request_id,
-        client_address: row.client_address,
-      }));
-    } finally {
-      await store.close();
-    }
-  };
-
   /** Submits one of the dashboard's forms, as the user would, on the home page or `path`. */
   async #dashboard(
     action: string,
@@ -216,27 +185,6 @@ export class AllowanceDriver implements ConsentDriver {
     const page = await this.#browser.submit(home, selector, fields);
     if (page.status >= 400) throw new Error(`the dashboard form ${action} answered ${page.status}`);
   }
-
-  signAccessToken: ConsentDriver['signAccessToken'] = async (header, claims) => {
-    const directory = this.dataDirectory ?? '';
-    const store = await openStore({ sqlite: join(directory, 'allowance.sqlite') });
-    try {
-      const row = await store.database
-        .selectFrom('signing_keys')
-        .selectAll()
-        .where('retired_at', 'is', null)
-        .executeTakeFirstOrThrow();
-      const { key } = loadMasterKey(directory, {});
-      const jwk = JSON.parse(
-        createSealer(key).unseal(row.sealed_private_jwk, `signing-key:${row.kid}`),
-      ) as JWK;
-      return await new SignJWT(claims)
-        .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: row.kid, ...header })
-        .sign(await importJWK(jwk, 'ES256'));
-    } finally {
-      await store.close();
-    }
-  };
 
   async close(): Promise<void> {}
 

@@ -15,6 +15,8 @@ export interface BrowserScriptOptions {
   consentPage: string;
   approve: string;
   deny: string;
+  remember?: string | undefined;
+  device?: readonly BrowserStep[] | undefined;
   user: { email: string; password: string };
   /** Redirect URIs of the suite's clients: navigation to them is the end of a flow. */
   redirectOrigins: readonly string[];
@@ -33,8 +35,9 @@ const ARGS = [
 
 /**
  * The consent driver for any implementation: headless Chromium driven by URL-matched selector
- * steps. It approves as shown or denies; it cannot fill in a different approval, so narrowing
- * checks skip with it. The operator prepares the test user's provider credentials beforehand.
+ * steps. It approves as shown (ticking "remember" when asked) or denies; it cannot fill in a
+ * different approval itself, so narrowing needs the operator interface (which stages it) or
+ * skips. The operator prepares the test user and its provider credentials beforehand.
  */
 export class BrowserScriptDriver implements ConsentDriver {
   readonly profile = 'browser-script';
@@ -44,7 +47,9 @@ export class BrowserScriptDriver implements ConsentDriver {
   #redirect: URL | undefined;
   #redirected: (() => void) | undefined;
 
-  constructor(private readonly options: BrowserScriptOptions) {}
+  constructor(private readonly options: BrowserScriptOptions) {
+    this.device = options.device ? (uri, decision) => this.#device(uri, decision) : undefined;
+  }
 
   async prepare(_providers: readonly SimulatedProvider[]): Promise<void> {
     this.#browser = await chromium.launch({ executablePath: this.options.executablePath, args: ARGS });
@@ -64,7 +69,35 @@ export class BrowserScriptDriver implements ConsentDriver {
     const page = this.#requirePage();
     this.#redirect = undefined;
     const response = await page.goto(authorizationUrl).catch(() => null);
-    for (const step of this.options.login) {
+    await this.#runSteps(this.options.login);
+    return this.#outcome(response?.status() ?? 0);
+  }
+
+  approve(_approval?: Approval, options: { remember?: boolean } = {}): Promise<DriverOutcome> {
+    return this.#press(this.options.approve, options.remember ? this.options.remember : undefined);
+  }
+
+  /**
+   * Enters a device flow at its `verification_uri_complete`: the device steps, then the login
+   * steps, until the consent page shows, and decides it (spec 8.2 `device`).
+   */
+  readonly device: ConsentDriver['device'];
+
+  async #device(verificationUri: string, decision: 'approve' | 'deny') {
+    const page = this.#requirePage();
+    this.#redirect = undefined;
+    await page.goto(verificationUri).catch(() => null);
+    const shown: string[] = [await this.#whenSettled(() => page.content())];
+    await this.#runSteps([...(this.options.device ?? []), ...this.options.login], shown);
+    shown.push(await this.#whenSettled(() => page.content()));
+    const outcome = await (decision === 'approve' ? this.approve() : this.deny());
+    return { pagesShown: shown.join('\n'), outcome };
+  }
+
+  /** Runs steps whose URL matches until the consent page shows or the flow left for the app. */
+  async #runSteps(steps: readonly BrowserStep[], shown?: string[]): Promise<void> {
+    const page = this.#requirePage();
+    for (const step of steps) {
       if (this.#redirect || (await this.#whenSettled(() => page.$(this.options.consentPage)))) break;
       if (step.url && !new RegExp(step.url).test(page.url())) continue;
       for (const [selector, value] of Object.entries(step.fill ?? {})) {
@@ -74,13 +107,11 @@ export class BrowserScriptDriver implements ConsentDriver {
         );
       }
       // Wait for the navigation the click starts, not for the load state of the page it leaves.
-      if (step.click) await this.#clickAndWait(step.click);
+      if (step.click) {
+        await this.#clickAndWait(step.click);
+        shown?.push(await this.#whenSettled(() => page.content()));
+      }
     }
-    return this.#outcome(response?.status() ?? 0);
-  }
-
-  approve(_approval?: Approval): Promise<DriverOutcome> {
-    return this.#press(this.options.approve);
   }
 
   deny(): Promise<DriverOutcome> {
@@ -95,8 +126,9 @@ export class BrowserScriptDriver implements ConsentDriver {
     return this.close();
   }
 
-  async #press(selector: string): Promise<DriverOutcome> {
+  async #press(selector: string, tick?: string): Promise<DriverOutcome> {
     this.#redirect = undefined;
+    if (tick) await this.#requirePage().check(tick);
     const response = await this.#clickAndWait(selector);
     return this.#outcome(response?.status() ?? 0);
   }

@@ -120,7 +120,9 @@ export class OperatorClient {
 
   /** Signs `claims` with the wallet's current access-token key; `header` overrides the defaults. */
   async signAccessToken(header: Record<string, unknown>, claims: Record<string, unknown>): Promise<string> {
-    const response = await this.#call('signAccessToken', 'POST', '/access-tokens', { header, claims });
+    // A header member the check leaves undefined is one it wants gone: JSON says that with null.
+    const wire = Object.fromEntries(Object.entries(header).map(([name, value]) => [name, value ?? null]));
+    const response = await this.#call('signAccessToken', 'POST', '/access-tokens', { header: wire, claims });
     const token = member(response.json, 'access_token');
     if (typeof token !== 'string') throw new Error('operator signAccessToken answered no "access_token"');
     return token;

@@ -1,9 +1,11 @@
 import { defineModule } from '../model/module.js';
 import { expect, expectEqual } from '../runner/check-failure.js';
+import { noteDerivation } from '../runner/derivation.js';
 import { callGateway, chatBody } from '../wire/gateway-call.js';
 import { member } from '../wire/http.js';
 import { isCanonicalMoney, parseMoney } from '../wire/money.js';
-import { currentPeriod, sameInstant } from '../wire/periods.js';
+import { type CalendarPeriod, currentPeriod, sameInstant, zoneWithAnotherDate } from '../wire/periods.js';
+import { waitForPendingCall } from './prices.js';
 
 const details = {
   type: 'ai_allowance',
@@ -34,7 +36,7 @@ export const allowanceEndpointModule = defineModule({
     periods: {
       requirements: ['MTR-10', 'MTR-3'],
       summary:
-        'period_key, period_start and period_end are the current periods in the wallet time zone; remaining = max(0, limit - spent - reserved)',
+        'in a wallet time zone whose date differs from UTC’s now, chosen at run time, period_key, period_start and period_end of day, ISO week, month and year are the current periods of that zone; with a call in flight, remaining = max(0, limit - spent - reserved)',
     },
     'settled-included': {
       requirements: ['MTR-11'],
@@ -42,7 +44,7 @@ export const allowanceEndpointModule = defineModule({
         'right after a call, spent grew by exactly its Allowance-Cost, used by its tokens, and reserved is back to zero',
     },
   },
-  async run({ check, app, clients, wallet }) {
+  async run({ check, app, clients, wallet, sim, driver }) {
     const connection = await app.connect(clients.app, { details });
     const read = async () => {
       const response = await callGateway(wallet.gateway, '/v1/allowance', connection);
@@ -89,27 +91,74 @@ export const allowanceEndpointModule = defineModule({
         expect(Number.isInteger(tokens[0]?.[name]), `tokens ${name} is not an integer`);
     });
     await check('periods', async () => {
-      const timeZone = String(member(wallet.metadata, 'allowance', 'time_zone'));
-      for (const entry of budget) {
-        const expected = currentPeriod(entry.period as 'day' | 'month', Date.now(), timeZone);
-        expectEqual(entry.period_key, expected.key, `${String(entry.period)} period_key`);
-        expect(
-          sameInstant(entry.period_start, expected.start),
-          `${String(entry.period)} period_start ${String(entry.period_start)}, expected ${expected.start}`,
-        );
-        expect(
-          sameInstant(entry.period_end, expected.end),
-          `${String(entry.period)} period_end ${String(entry.period_end)}, expected ${expected.end}`,
-        );
-        const remaining =
-          (parseMoney(String(entry.limit)) ?? 0n) -
-          (parseMoney(String(entry.spent)) ?? 0n) -
-          (parseMoney(String(entry.reserved)) ?? 0n);
+      // In a zone whose calendar date differs from UTC's right now (chosen at run time), so that
+      // periods computed in UTC or in the server's zone fail at whatever hour the suite runs.
+      const far = zoneWithAnotherDate(Date.now());
+      const original = driver.setTimeZone ? await driver.setTimeZone(far) : undefined;
+      try {
+        // The zone the owner set; without a driver that can set one, the zone the wallet publishes.
+        const timeZone =
+          original === undefined ? String(member(wallet.metadata, 'allowance', 'time_zone')) : far;
+        const periodic = await app.connect(clients.app, {
+          details: {
+            type: 'ai_allowance',
+            providers: ['openai'],
+            models: ['gpt-4.1-mini'],
+            budget: {
+              currency: 'USD',
+              limits: (['day', 'week', 'month', 'year'] as const).map((period, index) => ({
+                amount: `${index + 1}.00`,
+                period,
+              })),
+            },
+          },
+        });
+        // Read while a call is in flight, so that remaining is seen with something reserved.
+        sim.setRules([{ provider: 'openai', latencyMs: 600 }]);
+        let during: Record<string, unknown>[] = [];
+        try {
+          sim.clearCalls();
+          const pending = callGateway(wallet.gateway, '/v1/chat/completions', periodic, { body: chatBody() });
+          await waitForPendingCall(sim);
+          const response = await callGateway(wallet.gateway, '/v1/allowance', periodic);
+          during = (member(response.json, 'budget') ?? []) as Record<string, unknown>[];
+          expectEqual((await pending).status, 200, 'status of the call in flight');
+        } finally {
+          sim.setRules([]);
+        }
         expectEqual(
-          parseMoney(String(entry.remaining)),
-          remaining > 0n ? remaining : 0n,
-          `${String(entry.period)} remaining`,
+          during.map((entry) => entry.period),
+          ['day', 'week', 'month', 'year'],
+          'budget periods',
         );
+        for (const entry of during) {
+          const expected = currentPeriod(entry.period as CalendarPeriod, Date.now(), timeZone);
+          noteDerivation(`${String(entry.period)} period in ${timeZone}`, JSON.stringify(expected));
+          expectEqual(entry.period_key, expected.key, `${String(entry.period)} period_key in ${timeZone}`);
+          expect(
+            sameInstant(entry.period_start, expected.start),
+            `${String(entry.period)} period_start ${String(entry.period_start)}, expected ${expected.start} in ${timeZone}`,
+          );
+          expect(
+            sameInstant(entry.period_end, expected.end),
+            `${String(entry.period)} period_end ${String(entry.period_end)}, expected ${expected.end} in ${timeZone}`,
+          );
+          const reserved = parseMoney(String(entry.reserved)) ?? 0n;
+          expect(reserved > 0n, `${String(entry.period)} shows nothing reserved while a call is in flight`);
+          const remaining =
+            (parseMoney(String(entry.limit)) ?? 0n) - (parseMoney(String(entry.spent)) ?? 0n) - reserved;
+          noteDerivation(
+            `${String(entry.period)} remaining`,
+            `max(0, ${String(entry.limit)} limit - ${String(entry.spent)} spent - ${String(entry.reserved)} reserved)`,
+          );
+          expectEqual(
+            parseMoney(String(entry.remaining)),
+            remaining > 0n ? remaining : 0n,
+            `${String(entry.period)} remaining`,
+          );
+        }
+      } finally {
+        if (original !== undefined) await driver.setTimeZone?.(original);
       }
     });
     await check('settled-included', async () => {

@@ -30,11 +30,11 @@ const LEDGER_FIELDS = [
   'client_address',
 ];
 
-/** The ledger (Part 6 §6.6), read through the driver from the wallet's database. */
+/** The ledger (Part 6 §6.6), read through the driver (the operator interface's ledger rows). */
 export const ledgerModule = defineModule({
   name: 'ledger',
   plan: 'core',
-  kind: 'inspect',
+  kind: 'driver',
   summary: 'One ledger row per forwarded call, with the fields of the table, summing to spent',
   checks: {
     'one-row-per-call': {

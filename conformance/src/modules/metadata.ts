@@ -159,6 +159,7 @@ export const metadataModule = defineModule({
         providers: 'array',
         periods: 'array',
         max_grant_lifetime_seconds: 'integer',
+        reservation_deadline_seconds: 'integer',
       };
       for (const [name, type] of Object.entries(types)) {
         const value = allowance[name];
@@ -166,6 +167,10 @@ export const metadataModule = defineModule({
         expectEqual(actual, type, `type of allowance.${name}`);
       }
       expectEqual(allowance.version, '1.0', 'allowance.version');
+      expect(
+        Number(allowance.reservation_deadline_seconds) > 0,
+        `allowance.reservation_deadline_seconds is ${String(allowance.reservation_deadline_seconds)}`,
+      );
       expect(/^[A-Z]{3}$/.test(String(allowance.currency)), 'allowance.currency is not an ISO 4217 code');
       for (const period of ['day', 'week', 'month', 'year', 'total']) {
         expect((allowance.periods as unknown[]).includes(period), `allowance.periods lacks ${period}`);

@@ -21,8 +21,13 @@ export const recoveryModule = defineModule({
   async run({ check, app, clients, wallet, sim, driver, config }) {
     await check('crash-settled-in-full', async () => {
       if (!driver.restart) skip('the operator gave no restart() operation');
-      const deadline = config.reservationDeadlineSeconds;
-      if (deadline === undefined) skip('the configuration names no reservationDeadlineSeconds');
+      // The deadline the wallet publishes ([MTR-26]); the configuration's only for older wallets.
+      const published = member(wallet.metadata, 'allowance', 'reservation_deadline_seconds');
+      const deadline = Number.isInteger(published) ? Number(published) : config.reservationDeadlineSeconds;
+      if (deadline === undefined)
+        skip('the wallet publishes no reservation_deadline_seconds and the configuration names none');
+      if (deadline > 60)
+        skip(`the wallet's reservation deadline is ${deadline} s; the check waits it out only up to 60 s`);
       const connection = await app.connect(clients.app, {
         details: {
           type: 'ai_allowance',

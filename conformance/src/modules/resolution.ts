@@ -10,10 +10,10 @@ export const resolutionModule = defineModule({
   summary: 'Allowance-Provider, qualified models, API family, model allowlist',
   checks: {
     'no-credential': {
-      requirements: ['GW-13'],
+      requirements: ['GW-13', 'GW-10'],
       kind: 'driver',
       summary:
-        'with the user credential for anthropic deleted, a call resolved to anthropic (by Allowance-Provider) gets 503 provider_unavailable and reaches no provider; storing it again restores service',
+        'with the user credential for anthropic deleted, a call naming anthropic (Allowance-Provider, or anthropic/<model>) gets 503 provider_unavailable and one naming no provider gets 400 provider_unresolved, none reaching a provider; storing it again restores service',
     },
     'provider-header': {
       requirements: ['GW-8'],
@@ -47,29 +47,40 @@ export const resolutionModule = defineModule({
         baseURL: sim.baseURL('anthropic'),
         apiKey: sim.apiKey('anthropic'),
       };
-      const message = () =>
+      const message = (model: string, headers: Record<string, string> = {}) =>
         callGateway(wallet.gateway, '/v1/messages', connection, {
-          body: { model: 'claude-haiku-4-5', max_tokens: 20, messages: [{ role: 'user', content: 'Hi' }] },
-          // Rule 1 of §5.5: the provider is resolved by the header, whatever the wallet holds.
-          headers: { 'allowance-provider': 'anthropic' },
+          body: { model, max_tokens: 20, messages: [{ role: 'user', content: 'Hi' }] },
+          headers,
         });
-      expectEqual((await message()).status, 200, 'status with the credential');
+      // Rule 1 of §5.5 (the header) and rule 2 (the qualified model) name the provider whatever
+      // the wallet holds; rule 3 counts only providers with a stored credential ([GW-13]).
+      const named = () => message('claude-haiku-4-5', { 'allowance-provider': 'anthropic' });
+      expectEqual((await named()).status, 200, 'status with the credential');
+      expectEqual((await message('claude-haiku-4-5')).status, 200, 'status by rule 3 with the credential');
       await driver.setProviderCredential(anthropic, false);
-      let refused: Awaited<ReturnType<typeof message>>;
+      let refused: Awaited<ReturnType<typeof message>>[];
       try {
         sim.clearCalls();
-        refused = await message();
+        refused = [
+          await named(),
+          await message('anthropic/claude-haiku-4-5'),
+          await message('claude-haiku-4-5'),
+        ];
         await sim.idle();
         expectEqual(sim.calls.length, 0, 'provider calls without a credential');
       } finally {
         await driver.setProviderCredential(anthropic, true);
       }
       expectEqual(
-        [refused.status, errorCode(refused)],
-        [503, 'provider_unavailable'],
-        'without a credential',
+        refused.map((response) => [response.status, errorCode(response)]),
+        [
+          [503, 'provider_unavailable'],
+          [503, 'provider_unavailable'],
+          [400, 'provider_unresolved'],
+        ],
+        'without a credential: named by header, by qualified model, and by rule 3',
       );
-      expectEqual((await message()).status, 200, 'status once the credential is back');
+      expectEqual((await named()).status, 200, 'status once the credential is back');
     });
     const chat = (body: Record<string, unknown>, headers: Record<string, string> = {}) =>
       callGateway(wallet.gateway, '/v1/chat/completions', connection, { body: chatBody(body), headers });

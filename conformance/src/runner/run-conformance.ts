@@ -1,10 +1,13 @@
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type ProviderSim, startProviderSim } from '@allowance/provider-sim';
-import type { ConformanceConfig } from '../config.js';
+import { type ConformanceConfig, operatorToken } from '../config.js';
 import { AllowanceDriver } from '../driver/allowance-driver.js';
 import { BrowserScriptDriver } from '../driver/browser-script-driver.js';
 import type { ConsentDriver, SimulatedProvider } from '../driver/consent-driver.js';
+import { OperatorClient } from '../driver/operator-client.js';
+import { withOperator } from '../driver/operator-driver.js';
 import type { ConformanceModule, SuiteContext } from '../model/module.js';
 import type { CheckResult, RunReport } from '../model/types.js';
 import { MODULES } from '../modules/index.js';
@@ -51,15 +54,51 @@ export function selectModules(
 
 function createDriver(config: ConformanceConfig, restart?: () => Promise<void>): ConsentDriver {
   const driver = config.driver;
-  if (driver.profile === 'allowance')
-    return new AllowanceDriver(config.issuer, config.user, driver.dataDirectory, restart);
-  return new BrowserScriptDriver({
-    ...driver,
-    user: config.user,
-    redirectOrigins: [
-      ...new Set(Object.values(config.clients).map((client) => new URL(client.redirect_uri).origin)),
-    ],
-  });
+  const base =
+    driver.profile === 'allowance'
+      ? new AllowanceDriver(config.issuer, config.user, restart, config.operator !== undefined)
+      : new BrowserScriptDriver({
+          ...driver,
+          user: config.user,
+          redirectOrigins: [
+            ...new Set(Object.values(config.clients).map((client) => new URL(client.redirect_uri).origin)),
+          ],
+        });
+  const token = operatorToken(config);
+  if (!config.operator || token === undefined) return base;
+  return withOperator(base, new OperatorClient(config.operator.url, token), config.user, restart);
+}
+
+/**
+ * The operator's `restart` (spec 8.2) from the configuration's shell command: runs it, then
+ * waits until the issuer's metadata answers again.
+ */
+function restartByCommand(config: ConformanceConfig): (() => Promise<void>) | undefined {
+  const restart = config.restart;
+  if (!restart) return undefined;
+  return async () => {
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const child = spawn('sh', ['-c', restart.command], { stdio: ['ignore', 'inherit', 'inherit'] });
+      child.once('error', reject);
+      child.once('exit', resolve);
+    });
+    if (code !== 0) throw new Error(`the restart command exited with ${code}: ${restart.command}`);
+    const url = new URL(config.issuer);
+    const metadata = `${url.origin}/.well-known/oauth-authorization-server${url.pathname === '/' ? '' : url.pathname}`;
+    const deadline = Date.now() + restart.readySeconds * 1000;
+    for (;;) {
+      const answered = await fetch(metadata)
+        .then(async (response) => {
+          await response.arrayBuffer();
+          return response.ok;
+        })
+        .catch(() => false);
+      if (answered) return;
+      if (Date.now() > deadline)
+        throw new Error(`the wallet did not answer within ${restart.readySeconds} s of the restart command`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
 }
 
 /** Discovers the wallet: RFC 8414 metadata, then G from `allowance.gateway` unless configured. */
@@ -95,7 +134,7 @@ export async function runConformance(
     options.simulator ??
     (await startProviderSim({ host: config.simulator.host, port: config.simulator.port }));
   for (const provider of PROVIDERS) registerSecret(sim.apiKey(provider));
-  const driver = options.driver ?? createDriver(config, options.restart);
+  const driver = options.driver ?? createDriver(config, options.restart ?? restartByCommand(config));
   try {
     const wallet = await discover(config);
     const providers = PROVIDERS.map((id) => ({ id, baseURL: sim.baseURL(id), apiKey: sim.apiKey(id) }));
@@ -114,8 +153,12 @@ export async function runConformance(
       return reason !== undefined && result.result === 'fail' ? { ...result, knownFailure: reason } : result;
     };
     const results = (
-      await runModules(context, selectModules(config, options.modules), (result) =>
-        options.onResult?.(known(result)),
+      await runModules(
+        context,
+        selectModules(config, options.modules),
+        (result) => options.onResult?.(known(result)),
+        // Database and log inspection is optional (spec 8.2): only with artefacts to read.
+        { runs: (kind) => kind !== 'inspect' || config.artefacts !== undefined },
       )
     ).map(known);
     const report = buildReport(wallet, results, startedAt);

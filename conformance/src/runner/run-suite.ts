@@ -1,5 +1,5 @@
 import type { ConformanceModule, ModuleContext, SuiteContext } from '../model/module.js';
-import type { CheckResult, Exchange, RequirementStatus, RunReport } from '../model/types.js';
+import type { CheckKind, CheckResult, Exchange, RequirementStatus, RunReport } from '../model/types.js';
 import { CheckFailure, CheckSkipped } from './check-failure.js';
 import { collectExchanges } from './exchange-log.js';
 
@@ -10,7 +10,9 @@ export async function runModules(
   context: SuiteContext,
   modules: readonly ConformanceModule[],
   onResult: (result: CheckResult) => void = () => {},
+  options: { runs?: (kind: CheckKind) => boolean } = {},
 ): Promise<CheckResult[]> {
+  const runs = options.runs ?? (() => true);
   const results: CheckResult[] = [];
   for (const module of modules) {
     const done = new Map<string, CheckResult>();
@@ -18,10 +20,14 @@ export async function runModules(
       done.set(result.check, result);
       onResult(result);
     };
+    // Checks of a kind this run leaves out (inspection, when off) are neither run nor reported.
+    const included = (name: string) => runs(describe(module, name).kind);
     const moduleExchanges: Exchange[] = [];
     const moduleContext: ModuleContext = {
       ...context,
-      check: (name, observe) => runCheck(module, name, observe, record),
+      check: async (name, observe) => {
+        if (included(name)) await runCheck(module, name, observe, record);
+      },
     };
     let setupError: unknown;
     try {
@@ -29,7 +35,7 @@ export async function runModules(
     } catch (error) {
       setupError = error;
     }
-    for (const name of Object.keys(module.checks)) {
+    for (const name of Object.keys(module.checks).filter(included)) {
       const result = done.get(name);
       if (result) {
         results.push(result);

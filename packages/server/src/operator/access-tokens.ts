@@ -27,8 +27,14 @@ export function accessTokens(dependencies: OperatorDependencies): Router {
     const jwk = JSON.parse(
       dependencies.sealer.unseal(row.sealed_private_jwk, `signing-key:${row.kid}`),
     ) as JWK;
+    // A header member given as null is left out, so that a token without `kid` can be built.
+    const protectedHeader = Object.fromEntries(
+      Object.entries({ alg: 'ES256', typ: 'at+jwt', kid: row.kid, ...header }).filter(
+        ([, value]) => value !== null,
+      ),
+    ) as { alg: string };
     const accessToken = await new SignJWT(claims)
-      .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: row.kid, ...header })
+      .setProtectedHeader(protectedHeader)
       .sign(await importJWK(jwk, 'ES256'));
     context.body = { access_token: accessToken };
   });
