@@ -61,6 +61,10 @@ export async function serveWallet(options: WalletOptions): Promise<RunningWallet
     ...(options.requireDpopNonce !== undefined && { requireDpopNonce: options.requireDpopNonce }),
     ...(options.clients && { clients: options.clients as ServerConfigInput['clients'] }),
     anomalyPolicy: anomalyDefaults(options.gatewayOptions),
+    // The metadata advertises the deadline the gateway applies (spec MTR-26).
+    ...(typeof options.gatewayOptions?.reservationDeadlineSeconds === 'number' && {
+      reservationDeadlineSeconds: options.gatewayOptions.reservationDeadlineSeconds,
+    }),
     ...(options.operatorInterface && { operatorInterface: options.operatorInterface }),
   };
   let authorizationServer: AuthorizationServer | undefined;

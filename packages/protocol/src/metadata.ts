@@ -19,6 +19,8 @@ export const allowanceMetadataSchema = z.looseObject({
   providers: z.array(z.looseObject({ id: providerIdSchema, api: z.enum(['openai', 'anthropic']) })),
   periods: z.array(z.enum(PERIODS)).min(1),
   max_grant_lifetime_seconds: z.number().int().positive(),
+  /** Seconds after which an open reservation is settled in full as abandoned (spec MTR-26). */
+  reservation_deadline_seconds: z.number().int().positive(),
 });
 
 /** The `allowance` member of the authorization server metadata. */

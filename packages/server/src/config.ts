@@ -56,6 +56,11 @@ export const serverConfigSchema = z.object({
     .int()
     .min(60)
     .default(90 * 86_400),
+  /**
+   * The gateway's reservation deadline (spec MTR-26), published in the metadata as
+   * `allowance.reservation_deadline_seconds`; the wallet passes the gateway's own setting.
+   */
+  reservationDeadlineSeconds: z.number().int().positive().default(600),
   /** Clients from configuration. */
   clients: z.array(staticClientSchema).default([]),
   /** Bearer token that gates RFC 7591 dynamic registration; registration is off without it. */

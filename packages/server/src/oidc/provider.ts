@@ -227,6 +227,9 @@ export function createProvider(config: ServerConfig, dependencies: ProviderDepen
         providers: Object.entries(KNOWN_PROVIDERS).map(([id, known]) => ({ id, api: known.api })),
         periods: [...PERIODS],
         max_grant_lifetime_seconds: config.maxGrantSeconds,
+        // Spec MTR-26: when an open reservation counts as abandoned, so an app and an auditor
+        // know how long a crash can hold part of a budget.
+        reservation_deadline_seconds: config.reservationDeadlineSeconds,
       },
     },
   };
