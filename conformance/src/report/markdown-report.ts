@@ -66,6 +66,8 @@ export function markdownReport(report: RunReport): string {
 
 function failureSection(result: CheckResult): string[] {
   const evidence = result.evidence.map((exchange) => {
+    if (exchange.request.url.startsWith('derivation: '))
+      return `    derived ${exchange.request.url.slice('derivation: '.length)}: ${exchange.response?.body ?? ''}`;
     const request = `${exchange.request.method} ${exchange.request.url}`;
     const response = exchange.response
       ? `→ ${exchange.response.status} ${(exchange.response.body ?? '').slice(0, 400)}`
@@ -80,6 +82,13 @@ function failureSection(result: CheckResult): string[] {
     `**Reason:** ${result.reason ?? ''}`,
     '',
     ...(result.knownFailure ? [`**Known failure of this implementation:** ${result.knownFailure}`, ''] : []),
-    ...(evidence.length > 0 ? ['Evidence (last exchanges, secrets masked):', '', ...evidence, ''] : []),
+    ...(evidence.length > 0
+      ? [
+          'Evidence (how expected values were derived, and the last exchanges, secrets masked):',
+          '',
+          ...evidence,
+          '',
+        ]
+      : []),
   ];
 }

@@ -4,6 +4,18 @@ import { CheckFailure, CheckSkipped } from './check-failure.js';
 import { collectExchanges } from './exchange-log.js';
 
 const EVIDENCE_LIMIT = 6;
+const DERIVATION_LIMIT = 24;
+
+/**
+ * The evidence a result keeps: the last exchanges, and every note of how an expected value was
+ * derived (`noteDerivation`), which would otherwise be pushed out by the exchanges after it.
+ */
+function keptEvidence(exchanges: readonly Exchange[]): Exchange[] {
+  const derivation = (exchange: Exchange) => exchange.request.url.startsWith('derivation: ');
+  const notes = exchanges.filter(derivation).slice(-DERIVATION_LIMIT);
+  const last = exchanges.filter((exchange) => !derivation(exchange)).slice(-EVIDENCE_LIMIT);
+  return exchanges.filter((exchange) => notes.includes(exchange) || last.includes(exchange));
+}
 
 /** Runs modules one after the other and gathers one result per declared check. */
 export async function runModules(
@@ -50,7 +62,7 @@ export async function runModules(
           setupError === undefined
             ? 'the module finished without running this check'
             : `not reached: ${setupError instanceof Error ? setupError.message : String(setupError)}`,
-        evidence: moduleExchanges.slice(-EVIDENCE_LIMIT),
+        evidence: keptEvidence(moduleExchanges),
         durationMs: 0,
       };
       results.push(missing);
@@ -98,7 +110,7 @@ async function runCheck(
   record({
     ...describe(module, name),
     ...outcome,
-    evidence: evidence.slice(-EVIDENCE_LIMIT),
+    evidence: keptEvidence(evidence),
     durationMs: Math.round(performance.now() - started),
   });
 }

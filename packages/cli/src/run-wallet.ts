@@ -76,6 +76,12 @@ export async function serveWallet(options: WalletOptions): Promise<RunningWallet
       masterKey,
       logger: log,
       operatorStateFile: join(dataDirectory, 'operator-test-user.json'),
+      ...(options.endpointThrottle && {
+        endpointThrottle: {
+          failuresPerAddress: options.endpointThrottle.failuresPerAddress,
+          windowMs: options.endpointThrottle.windowSeconds * 1000,
+        },
+      }),
     });
     gateway = await createGateway({
       config: { ...options.gatewayOptions, resource: options.gateway, issuer: options.issuer },

@@ -35,6 +35,18 @@ export const walletOptionsSchema = z.object({
     })
     .strict()
     .optional(),
+  /**
+   * Failed requests to the token and other OAuth endpoints tolerated per client address, and in
+   * what window (default 30 in 5 minutes). A conformance run makes hundreds of deliberate
+   * mistakes from one address; raise it for such a run, never for a public wallet.
+   */
+  endpointThrottle: z
+    .object({
+      failuresPerAddress: z.number().int().positive(),
+      windowSeconds: z.number().int().positive(),
+    })
+    .strict()
+    .optional(),
   /** Gateway options passed through (timeouts, body limit, reservation deadline …). */
   gatewayOptions: z.record(z.string(), z.unknown()).optional(),
 });
