@@ -186,6 +186,10 @@ export class AllowanceDriver implements ConsentDriver {
     if (page.status >= 400) throw new Error(`the dashboard form ${action} answered ${page.status}`);
   }
 
+  async setCookieLines(): Promise<readonly string[]> {
+    return this.#browser.setCookieLines(this.issuer);
+  }
+
   async close(): Promise<void> {}
 
   [Symbol.asyncDispose](): Promise<void> {

@@ -46,6 +46,7 @@ export class BrowserScriptDriver implements ConsentDriver {
   #page: Page | undefined;
   #redirect: URL | undefined;
   #redirected: (() => void) | undefined;
+  readonly #setCookies: string[] = [];
 
   constructor(private readonly options: BrowserScriptOptions) {
     this.device = options.device ? (uri, decision) => this.#device(uri, decision) : undefined;
@@ -57,6 +58,18 @@ export class BrowserScriptDriver implements ConsentDriver {
     this.#page = await context.newPage();
     // The app's callback is the result of the flow; Chromium follows redirects inside its network
     // stack, out of reach of request routing, so the request event is where the URL is seen.
+    // Set-Cookie lines as the wallet sent them, for the session cookie's attributes ([SEC-10]).
+    const walletOrigin = (url: string) => !this.options.redirectOrigins.includes(new URL(url).origin);
+    context.on('response', (response) => {
+      if (!walletOrigin(response.url())) return;
+      void response
+        .headersArray()
+        .then((headers) => {
+          for (const header of headers)
+            if (header.name.toLowerCase() === 'set-cookie') this.#setCookies.push(header.value);
+        })
+        .catch(() => undefined);
+    });
     context.on('request', (request) => {
       const url = new URL(request.url());
       if (!this.options.redirectOrigins.includes(url.origin)) return;
@@ -116,6 +129,10 @@ export class BrowserScriptDriver implements ConsentDriver {
 
   deny(): Promise<DriverOutcome> {
     return this.#press(this.options.deny);
+  }
+
+  async setCookieLines(): Promise<readonly string[]> {
+    return [...this.#setCookies];
   }
 
   async close(): Promise<void> {

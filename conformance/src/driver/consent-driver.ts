@@ -82,6 +82,11 @@ export interface ConsentDriver extends AsyncDisposable {
    * named as in the spec's table where they mean the same thing; columns the wallet lacks are absent.
    */
   ledger?(grantId: string): Promise<readonly LedgerRow[]>;
+  /**
+   * Every `Set-Cookie` line the wallet's origin sent the driver's browser so far, as sent: after
+   * sign-in and consent they include the session cookie, whose attributes [SEC-10] governs.
+   */
+  setCookieLines?(): Promise<readonly string[]>;
   /** Signs an access token with the wallet's key, for token negatives only a key holder can build. */
   signAccessToken?(header: Record<string, unknown>, claims: Record<string, unknown>): Promise<string>;
   close(): Promise<void>;

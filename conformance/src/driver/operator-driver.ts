@@ -54,6 +54,7 @@ export function withOperator(
       approveWithoutCsrf: () => base.approveWithoutCsrf?.() as Promise<DriverOutcome>,
     }),
     ...(base.device && { device: base.device.bind(base) }),
+    ...(base.setCookieLines && { setCookieLines: base.setCookieLines.bind(base) }),
     ...((restart ?? base.restart) && { restart: restart ?? base.restart }),
     close: () => base.close(),
     [Symbol.asyncDispose]: () => base.close(),

@@ -17,6 +17,7 @@ export interface Page {
  */
 export class ScriptedBrowser {
   readonly #cookies = new Map<string, Map<string, string>>();
+  readonly #setCookieLines = new Map<string, string[]>();
   /** Where the last redirect chain ended outside the wallet, if it did. */
   leftTo: URL | undefined;
 
@@ -104,6 +105,11 @@ export class ScriptedBrowser {
     return this.open(action.href, { method: 'POST', body: values });
   }
 
+  /** Every `Set-Cookie` line an origin sent this browser, in order, as sent. */
+  setCookieLines(origin: string): readonly string[] {
+    return this.#setCookieLines.get(new URL(origin).origin) ?? [];
+  }
+
   /** The cookie value this browser holds for an origin. */
   cookie(origin: string, name: string): string | undefined {
     return this.#cookies.get(new URL(origin).origin)?.get(name);
@@ -116,6 +122,7 @@ export class ScriptedBrowser {
   }
 
   #remember(url: URL, setCookies: string[]): void {
+    this.#setCookieLines.set(url.origin, [...(this.#setCookieLines.get(url.origin) ?? []), ...setCookies]);
     const jar = this.#cookies.get(url.origin) ?? new Map<string, string>();
     for (const line of setCookies) {
       const [pair = ''] = line.split(';');
