@@ -2,8 +2,8 @@ import { defineModule } from '../model/module.js';
 import { expect, expectEqual } from '../runner/check-failure.js';
 import { noteDerivation } from '../runner/derivation.js';
 import { callGateway, chatBody } from '../wire/gateway-call.js';
-import { member } from '../wire/http.js';
-import { isCanonicalMoney, parseMoney } from '../wire/money.js';
+import { type HttpResponse, member } from '../wire/http.js';
+import { formatMoney, isCanonicalMoney, parseMoney } from '../wire/money.js';
 import { type CalendarPeriod, currentPeriod, sameInstant, zoneWithAnotherDate } from '../wire/periods.js';
 import { waitForPendingCall } from './prices.js';
 
@@ -34,9 +34,9 @@ export const allowanceEndpointModule = defineModule({
       summary: 'every member with its type; budget and tokens entries in limit order; canonical money',
     },
     periods: {
-      requirements: ['MTR-10', 'MTR-3'],
+      requirements: ['MTR-10', 'MTR-3', 'MTR-7'],
       summary:
-        'in a wallet time zone whose date differs from UTC’s now, chosen at run time, period_key, period_start and period_end of day, ISO week, month and year are the current periods of that zone; with a call in flight, remaining = max(0, limit - spent - reserved)',
+        'in a wallet time zone whose date differs from UTC’s now, chosen at run time, period_key, period_start and period_end of day, ISO week, month and year are the current periods of that zone; with a call in flight, remaining = max(0, limit - spent - reserved) for money and tokens, and the Allowance-Remaining of a call finished meanwhile counts that reservation',
     },
     'settled-included': {
       requirements: ['MTR-11'],
@@ -103,7 +103,7 @@ export const allowanceEndpointModule = defineModule({
           details: {
             type: 'ai_allowance',
             providers: ['openai'],
-            models: ['gpt-4.1-mini'],
+            models: ['gpt-4.1-mini', 'gpt-4.1-nano'],
             budget: {
               currency: 'USD',
               limits: (['day', 'week', 'month', 'year'] as const).map((period, index) => ({
@@ -111,21 +111,64 @@ export const allowanceEndpointModule = defineModule({
                 period,
               })),
             },
+            tokens: { limits: [{ tokens: 1_000_000, period: 'day' }] },
           },
         });
-        // Read while a call is in flight, so that remaining is seen with something reserved.
-        sim.setRules([{ provider: 'openai', latencyMs: 600 }]);
+        // Read while a slow call is in flight, so that remaining is seen with something reserved;
+        // a fast call on another model finishes meanwhile, and its Allowance-Remaining must count
+        // the slow call's reservation too ([MTR-7]).
+        sim.setRules([{ provider: 'openai', model: 'gpt-4.1-mini', latencyMs: 1_500 }]);
         let during: Record<string, unknown>[] = [];
+        let tokensDuring: Record<string, unknown>[] = [];
+        let fast: HttpResponse | undefined;
         try {
           sim.clearCalls();
           const pending = callGateway(wallet.gateway, '/v1/chat/completions', periodic, { body: chatBody() });
           await waitForPendingCall(sim);
           const response = await callGateway(wallet.gateway, '/v1/allowance', periodic);
           during = (member(response.json, 'budget') ?? []) as Record<string, unknown>[];
+          tokensDuring = (member(response.json, 'tokens') ?? []) as Record<string, unknown>[];
+          fast = await callGateway(wallet.gateway, '/v1/chat/completions', periodic, {
+            body: chatBody({ model: 'gpt-4.1-nano' }),
+          });
+          expect(
+            sim.calls.some((call) => call.model === 'gpt-4.1-mini' && call.outcome === 'pending'),
+            'the slow call ended before the fast one: no reservation was held meanwhile',
+          );
           expectEqual((await pending).status, 200, 'status of the call in flight');
         } finally {
           sim.setRules([]);
         }
+        expectEqual(fast.status, 200, 'status of the fast call made meanwhile');
+        // The day limit (1.00) is the smallest: remaining after the fast call is its limit less
+        // what was spent before, the fast call's cost, and the slow call's reservation.
+        const day = during.find((entry) => entry.period === 'day') ?? {};
+        const money = (value: unknown) => parseMoney(String(value)) ?? 0n;
+        const fastCost = money(fast.headers.get('allowance-cost'));
+        const remainingAfterFast = money(day.limit) - money(day.spent) - fastCost - money(day.reserved);
+        noteDerivation(
+          'Allowance-Remaining of the fast call',
+          `${String(day.limit)} day limit - ${String(day.spent)} spent - ${formatMoney(fastCost)} (its cost) - ${String(day.reserved)} reserved by the slow call = ${formatMoney(remainingAfterFast)}`,
+        );
+        expectEqual(
+          fast.headers.get('allowance-remaining'),
+          formatMoney(remainingAfterFast),
+          'Allowance-Remaining of a call finished while another held a reservation',
+        );
+        for (const entry of tokensDuring) {
+          const reserved = Number(entry.reserved);
+          expect(
+            reserved > 0,
+            `tokens ${String(entry.period)} shows nothing reserved while a call is in flight`,
+          );
+          const remaining = Number(entry.limit) - Number(entry.used) - reserved;
+          noteDerivation(
+            `tokens ${String(entry.period)} remaining`,
+            `max(0, ${String(entry.limit)} - ${String(entry.used)} used - ${reserved} reserved)`,
+          );
+          expectEqual(entry.remaining, Math.max(0, remaining), `tokens ${String(entry.period)} remaining`);
+        }
+        expectEqual(tokensDuring.length, 1, 'token entries');
         expectEqual(
           during.map((entry) => entry.period),
           ['day', 'week', 'month', 'year'],

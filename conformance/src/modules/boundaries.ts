@@ -6,6 +6,7 @@ import { callGateway, chatBody, errorCode, type PresentedToken } from '../wire/g
 import { type HttpResponse, member } from '../wire/http.js';
 import { formatMoney, isCanonicalMoney, parseMoney } from '../wire/money.js';
 import type { SuiteApp, SuiteClient } from '../wire/suite-app.js';
+import { expectedCost } from './metering.js';
 
 const base = { type: 'ai_allowance', providers: ['openai'], models: ['gpt-4.1-mini'] };
 const body = chatBody({ max_tokens: 300 });
@@ -37,6 +38,16 @@ export const boundariesModule = defineModule({
       requirements: ['MTR-18', 'MTR-19'],
       summary:
         'a call whose reserved tokens equal the day token limit passes; with a limit one token smaller it gets 402 token_budget_exhausted',
+    },
+    'input-cap-exact': {
+      requirements: ['MTR-15'],
+      summary:
+        'max_input_per_request equal to the input the wallet estimates (what it reserves beyond max_tokens) passes; one less gets 403 max_input_tokens_exceeded',
+    },
+    'worst-case-every-input-price': {
+      requirements: ['MTR-16', 'MTR-13'],
+      summary:
+        'an Anthropic call whose whole input the provider reports as cache writes costs exactly its usage × price: the worst case priced input at the dearest input class',
     },
     'output-cap-exact': {
       requirements: ['MTR-15'],
@@ -132,6 +143,67 @@ export const boundariesModule = defineModule({
         'token_budget_exhausted',
         `with a token limit of ${reserved - 1}`,
       );
+    });
+    await check('input-cap-exact', async () => {
+      // The wallet's input estimate is what it reserves beyond max_tokens: a cap of exactly that
+      // passes, one token less is refused.
+      const reserved = await reservedTokens(app, clients.app, wallet.gateway, sim);
+      const estimate = reserved - 300;
+      noteDerivation('input estimate', `${reserved} tokens reserved - 300 max_tokens = ${estimate}`);
+      expect(estimate > 0, `the wallet reserved ${reserved} tokens for a call of max_tokens 300`);
+      const exact = await app.connect(clients.app, {
+        details: { ...base, tokens: { max_input_per_request: estimate } },
+      });
+      expectEqual(
+        (await call(exact)).status,
+        200,
+        `status with max_input_per_request equal to the estimate ${estimate}`,
+      );
+      const short = await app.connect(clients.app, {
+        details: { ...base, tokens: { max_input_per_request: estimate - 1 } },
+      });
+      expectRefused(
+        await call(short),
+        403,
+        'max_input_tokens_exceeded',
+        `with max_input_per_request ${estimate - 1}`,
+      );
+    });
+    await check('worst-case-every-input-price', async () => {
+      // A prompt of images, which both the wallet and the provider count at a fixed size, written
+      // wholly to the prompt cache: the worst case must price input at the dearest input class
+      // (cache writes), or the call's true cost exceeds its reservation and is cut to it.
+      const image = {
+        type: 'image',
+        source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' },
+      };
+      const body = {
+        model: 'claude-haiku-4-5',
+        max_tokens: 1,
+        messages: [{ role: 'user', content: [image, image, image, image, { type: 'text', text: 'Hi' }] }],
+      };
+      const connection = await app.connect(clients.app, {
+        details: {
+          type: 'ai_allowance',
+          providers: ['anthropic'],
+          models: ['claude-haiku-4-5'],
+          budget: { currency: 'USD', limits: [{ amount: '1.00', period: 'day' }] },
+        },
+      });
+      sim.setRules([{ provider: 'anthropic', cacheWriteInputTokens: 1_000_000, responseTokens: 1 }]);
+      try {
+        sim.clearCalls();
+        const response = await callGateway(wallet.gateway, '/v1/messages', connection, { body });
+        expectEqual(response.status, 200, 'status');
+        const expected = await expectedCost(sim);
+        expectEqual(
+          response.headers.get('allowance-cost'),
+          expected,
+          'Allowance-Cost of a call whose input was all cache writes (cut to a reservation priced too low?)',
+        );
+      } finally {
+        sim.setRules([]);
+      }
     });
     await check('output-cap-exact', async () => {
       const capped = await app.connect(clients.app, {

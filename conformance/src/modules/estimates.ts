@@ -4,6 +4,7 @@ import { noteDerivation } from '../runner/derivation.js';
 import { callGateway, chatBody, errorCode } from '../wire/gateway-call.js';
 import { member } from '../wire/http.js';
 import { DEFAULT_PRICES, parseMoney } from '../wire/money.js';
+import { waitForPendingCall } from './prices.js';
 
 const prompt = 'Estimate me: '.concat('alpha beta gamma delta '.repeat(30));
 
@@ -18,12 +19,17 @@ export const estimatesModule = defineModule({
     'input-estimate-bounds-usage': {
       requirements: ['MTR-14', 'MTR-15'],
       summary:
-        'with max_input_per_request one below the input the provider reports, the request is refused: a plain prompt, tools, images, system and earlier turns, Anthropic system blocks and tools',
+        'with max_input_per_request one below the input the provider reports, the request is refused: a plain prompt, tools, images, system and earlier turns, Anthropic system blocks, tools and images',
     },
     'choices-reserved': {
       requirements: ['MTR-16', 'MTR-17'],
       summary:
         'a chat completion with n = 3 reserves three choices of output: refused under a token limit that holds one, while n = 1 passes',
+    },
+    'output-cap-applied': {
+      requirements: ['GW-16', 'MTR-15', 'MTR-16'],
+      summary:
+        'a call without max_tokens under max_output_per_request 50 reserves input + 50 tokens and reaches the provider capped at 50 output tokens, streamed or not',
     },
     'output-cap': {
       requirements: ['MTR-15'],
@@ -82,7 +88,7 @@ export const estimatesModule = defineModule({
           }),
         ],
         [
-          'Anthropic system blocks and tools',
+          'Anthropic system blocks',
           '/v1/messages',
           {
             model: 'claude-haiku-4-5',
@@ -91,8 +97,41 @@ export const estimatesModule = defineModule({
               { type: 'text', text: prompt },
               { type: 'text', text: prompt },
             ],
+            messages: [{ role: 'user', content: 'Hi' }],
+          },
+        ],
+        [
+          'Anthropic tools',
+          '/v1/messages',
+          {
+            model: 'claude-haiku-4-5',
+            max_tokens: 40,
             tools: [{ name: 'lookup', description: prompt, input_schema: { type: 'object' } }],
             messages: [{ role: 'user', content: 'Hi' }],
+          },
+        ],
+        [
+          'Anthropic images',
+          '/v1/messages',
+          {
+            model: 'claude-haiku-4-5',
+            max_tokens: 40,
+            messages: [
+              {
+                role: 'user',
+                content: [
+                  { type: 'text', text: 'What is this?' },
+                  {
+                    type: 'image',
+                    source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' },
+                  },
+                  {
+                    type: 'image',
+                    source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' },
+                  },
+                ],
+              },
+            ],
           },
         ],
       ];
@@ -170,6 +209,51 @@ export const estimatesModule = defineModule({
         body: chatBody({ max_tokens: 100, n: 1 }),
       });
       expectEqual(one.status, 200, 'n = 1 under the same limit');
+    });
+    await check('output-cap-applied', async () => {
+      // A call without max_tokens under max_output_per_request: the wallet must reserve for, and
+      // send the provider, the grant's cap, not its own default, streamed or not ([GW-16]).
+      const capped = await app.connect(clients.app, {
+        details: {
+          type: 'ai_allowance',
+          providers: ['openai', 'anthropic'],
+          models: ['gpt-4.1-mini'],
+          tokens: { max_output_per_request: 50, limits: [{ tokens: 1_000_000, period: 'day' }] },
+        },
+      });
+      for (const stream of [false, true]) {
+        sim.setRules([{ provider: 'openai', responseTokens: 3_000, latencyMs: 400 }]);
+        try {
+          sim.clearCalls();
+          const body = {
+            model: 'gpt-4.1-mini',
+            stream,
+            messages: [{ role: 'user', content: 'Write at length.' }],
+          };
+          const pending = callGateway(wallet.gateway, '/v1/chat/completions', capped, { body });
+          await waitForPendingCall(sim);
+          const during = await callGateway(wallet.gateway, '/v1/allowance', capped);
+          const reserved = Number(member(during.json, 'tokens', 0, 'reserved'));
+          expectEqual((await pending).status, 200, `status (stream ${stream})`);
+          await sim.idle();
+          const input = sim.calls[0]?.usage?.inputTokens ?? 0;
+          noteDerivation(
+            `tokens reserved (stream ${stream})`,
+            `${reserved} reserved; the provider counted ${input} input tokens; the grant's output cap is 50`,
+          );
+          expect(
+            reserved >= 50 && reserved <= input * 4 + 50 + 16,
+            `${reserved} tokens reserved for a call without max_tokens under an output cap of 50 (stream ${stream}), input ${input}: the reservation is not input + the grant's cap`,
+          );
+          const written = sim.calls[0]?.outputTokens ?? 0;
+          expect(
+            written <= 50,
+            `the provider wrote ${written} output tokens for a call without max_tokens under an output cap of 50 (stream ${stream}): the cap was not sent`,
+          );
+        } finally {
+          sim.setRules([]);
+        }
+      }
     });
     await check('output-cap', async () => {
       const capped = await app.connect(clients.app, {
