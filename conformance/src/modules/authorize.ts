@@ -71,7 +71,8 @@ export const authorizeModule = defineModule({
     },
     'pkce-required': {
       requirements: ['AUTH-7'],
-      summary: 'missing code_challenge, missing method, or plain are refused with invalid_request',
+      summary:
+        'missing code_challenge, missing method, or plain are refused with invalid_request, for the public and (when configured) the confidential client alike',
     },
     'resource-required': {
       requirements: ['AUTH-8'],
@@ -94,13 +95,18 @@ export const authorizeModule = defineModule({
     const redirects: boolean[] = [];
     let problems: string[] = [];
     // Every variant is tried, and all that fail are reported together.
-    const expectRedirect = async (overrides: Record<string, string | string[] | null>, code: string) => {
-      const outcome = await error(overrides);
-      redirects.push(Boolean(outcome.response.location?.href.startsWith(client.redirect_uri)));
+    const expectRedirect = async (
+      overrides: Record<string, string | string[] | null>,
+      code: string,
+      to: SuiteClient = client,
+    ) => {
+      const outcome = await requestWithoutSession(app, to, overrides);
+      redirects.push(Boolean(outcome.response.location?.href.startsWith(to.redirect_uri)));
       try {
-        expectErrorRedirect(outcome, client, code);
+        expectErrorRedirect(outcome, to, code);
       } catch (failure) {
-        problems.push(`${JSON.stringify(overrides).slice(0, 120)}: ${(failure as Error).message}`);
+        const label = to === client ? '' : `${to.client_id} `;
+        problems.push(`${label}${JSON.stringify(overrides).slice(0, 120)}: ${(failure as Error).message}`);
       }
     };
     const report = () => {
@@ -127,9 +133,26 @@ export const authorizeModule = defineModule({
       report();
     });
     await check('pkce-required', async () => {
-      await expectRedirect({ code_challenge: null }, 'invalid_request');
-      await expectRedirect({ code_challenge_method: null }, 'invalid_request');
-      await expectRedirect({ code_challenge_method: 'plain' }, 'invalid_request');
+      // [AUTH-7] binds every client (Part 7 §7.1: PKCE for every client): a secret is no substitute.
+      const subjects = clients.confidential ? [client, clients.confidential] : [client];
+      for (const subject of subjects) {
+        await expectRedirect({ code_challenge: null }, 'invalid_request', subject);
+        await expectRedirect({ code_challenge_method: null }, 'invalid_request', subject);
+        await expectRedirect({ code_challenge_method: 'plain' }, 'invalid_request', subject);
+      }
+      if (clients.confidential) {
+        // Positive control: the confidential client's request with PKCE goes on towards sign-in.
+        const accepted = await requestWithoutSession(app, clients.confidential, {});
+        const location = accepted.response.location;
+        const redirectedError =
+          location?.href.startsWith(clients.confidential.redirect_uri) &&
+          (location.searchParams.has('error') || new URLSearchParams(location.hash.slice(1)).has('error'));
+        if (accepted.response.status >= 400 || redirectedError) {
+          problems.push(
+            `${clients.confidential.client_id} with PKCE was refused: ${accepted.response.status} ${location?.href ?? ''}`,
+          );
+        }
+      }
       report();
     });
     await check('resource-required', async () => {

@@ -26,7 +26,7 @@ export const narrowingModule = defineModule({
     'broader-budget-refused': {
       requirements: ['NAR-11', 'NAR-4'],
       summary:
-        'an approval with a larger amount gets 400 and the consent page again, and no code; the request stays pending',
+        'an approval raising a day, week, month, year or total limit gets 400 and the consent page again, and no code; the request stays pending',
     },
     'extra-model-refused': {
       requirements: ['NAR-11', 'NAR-3'],
@@ -42,7 +42,8 @@ export const narrowingModule = defineModule({
     },
     'confirm-kept': {
       requirements: ['NAR-7', 'NAR-11'],
-      summary: 'raising confirm_above is refused with 400 and no code',
+      summary:
+        'raising confirm_above (0.50 to 5.00, and 5.00 to 10.00) is refused with 400 and no code; lowering it (10.00 to 5.00) is approved',
     },
     'retention-kept': {
       requirements: ['NAR-9', 'NAR-11'],
@@ -106,16 +107,23 @@ export const narrowingModule = defineModule({
     });
     await check('broader-budget-refused', async () => {
       if (!driver.canNarrow) skip('this driver cannot submit a different approval');
-      const verifier = await open();
-      await refused({
-        ...requested,
-        budget: { currency: 'USD', limits: [{ amount: '50.00', period: 'day' }] },
-      });
-      // The request is still pending: approving it as asked now succeeds.
-      const outcome = await driver.approve();
-      const code = outcome.kind === 'redirect' ? outcome.location.searchParams.get('code') : null;
-      expect(code, 'after the refusal, approving as asked did not succeed');
-      expectEqual((await app.exchange(client, code, verifier)).status, 200, 'status of the exchange');
+      // [NAR-4] holds for every requested limit, whatever its period: each is raised on its own.
+      for (const period of ['day', 'week', 'month', 'year', 'total']) {
+        const details = { ...requested, budget: { currency: 'USD', limits: [{ amount: '5.00', period }] } };
+        const { parameters, verifier } = app.parameters(client, { details });
+        const page = await driver.open(app.authorizationUrl(parameters));
+        expect(page.kind === 'page', `no consent page was shown for a ${period} limit`);
+        await refused({ ...details, budget: { currency: 'USD', limits: [{ amount: '50.00', period }] } });
+        // The request is still pending: approving it as asked now succeeds.
+        const outcome = await driver.approve();
+        const code = outcome.kind === 'redirect' ? outcome.location.searchParams.get('code') : null;
+        expect(code, `after refusing the raised ${period} limit, approving as asked did not succeed`);
+        expectEqual(
+          (await app.exchange(client, code, verifier)).status,
+          200,
+          `status of the exchange (${period} limit)`,
+        );
+      }
     });
     await check('extra-model-refused', async () => {
       if (!driver.canNarrow) skip('this driver cannot submit a different approval');
@@ -130,12 +138,15 @@ export const narrowingModule = defineModule({
       retention: 'none',
       expires_at: new Date(Date.now() + 10 * 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
     };
-    const refusedBroader = async (changes: Record<string, unknown>) => {
+    const refusedBroader = async (
+      changes: Record<string, unknown>,
+      base: Record<string, unknown> = constrained,
+    ) => {
       if (!driver.canNarrow) skip('this driver cannot submit a different approval');
-      const { parameters } = app.parameters(client, { details: constrained });
+      const { parameters } = app.parameters(client, { details: base });
       const page = await driver.open(app.authorizationUrl(parameters));
       expect(page.kind === 'page', 'no consent page was shown');
-      await refused({ ...constrained, ...changes });
+      await refused({ ...base, ...changes });
     };
     await check('token-caps-kept', async () => {
       await refusedBroader({
@@ -146,7 +157,29 @@ export const narrowingModule = defineModule({
       });
     });
     await check('rate-kept', () => refusedBroader({ rate: { requests_per_minute: 300 } }));
-    await check('confirm-kept', () => refusedBroader({ confirm_above: { amount: '5.00' } }));
+    await check('confirm-kept', async () => {
+      await refusedBroader({ confirm_above: { amount: '5.00' } });
+      // Amounts are decimals, not strings: "10.00" sorts before "5.00" but is above it ([NAR-7]).
+      const fiveDollars = { ...constrained, confirm_above: { amount: '5.00' } };
+      await refusedBroader({ confirm_above: { amount: '10.00' } }, fiveDollars);
+      // Positive control: the same comparison the other way round, a lowered threshold, is approved.
+      const tenDollars = { ...constrained, confirm_above: { amount: '10.00' } };
+      const { parameters, verifier } = app.parameters(client, { details: tenDollars });
+      const page = await driver.open(app.authorizationUrl(parameters));
+      expect(page.kind === 'page', 'no consent page was shown');
+      const outcome = await driver.approve({ ...tenDollars, confirm_above: { amount: '5.00' } });
+      const code = outcome.kind === 'redirect' ? outcome.location.searchParams.get('code') : null;
+      expect(
+        code,
+        `lowering confirm_above from 10.00 to 5.00 was not approved (${outcome.kind === 'page' ? outcome.status : 'a redirect without a code'})`,
+      );
+      const response = await app.exchange(client, code, verifier);
+      expectEqual(
+        member(response.json, 'authorization_details', 0, 'confirm_above'),
+        { amount: '5.00' },
+        'approved confirm_above',
+      );
+    });
     // Where a consent form cannot express the broader value (it clamps instead), issuing a code
     // is conforming as long as the approved object obeys the rule; so either outcome is checked.
     const refusedOrKept = async (

@@ -28,7 +28,7 @@ export const registrationModule = defineModule({
     'redirect-uris': {
       requirements: ['AUTH-2'],
       summary:
-        'relative, fragment, wildcard and non-loopback http redirect URIs get invalid_redirect_uri; private-use schemes are accepted',
+        'relative, fragment, wildcard and non-loopback http redirect URIs (hosts merely containing localhost among them) get invalid_redirect_uri; http on 127.0.0.1, [::1] and localhost, and private-use schemes, are accepted',
     },
     'grant-types': {
       requirements: ['AUTH-3'],
@@ -78,6 +78,10 @@ export const registrationModule = defineModule({
         'https://app.example/cb#fragment',
         'https://*.example/cb',
         'http://app.example/cb',
+        // [AUTH-2] names the loopback hosts exactly: a name that only contains one is anyone's.
+        'http://localhost.attacker.example/cb',
+        'http://attacker-localhost.example/cb',
+        'http://app.localhost/cb',
       ]) {
         const response = await register({ ...valid, redirect_uris: [uri] });
         if (response.status !== 400 || member(response.json, 'error') !== 'invalid_redirect_uri') {
@@ -90,6 +94,13 @@ export const registrationModule = defineModule({
         application_type: 'native',
       });
       if (native.status !== 201) problems.push(`private-use scheme refused: ${native.status}`);
+      // Positive controls: http on the three loopback hosts [AUTH-2] names is accepted.
+      for (const uri of ['http://127.0.0.1/cb', 'http://[::1]/cb', 'http://localhost/cb']) {
+        const response = await register({ ...valid, redirect_uris: [uri] });
+        if (response.status !== 201) {
+          problems.push(`${uri} refused: ${response.status} ${String(member(response.json, 'error') ?? '')}`);
+        }
+      }
       expect(problems.length === 0, problems.join('; '));
     });
     await check('grant-types', async () => {

@@ -31,7 +31,7 @@ export const resolutionModule = defineModule({
     'model-not-allowed': {
       requirements: ['GW-12'],
       summary:
-        'a model outside the grant gets 403 model_not_allowed on both API families and reaches no provider',
+        'a model outside the grant gets 403 model_not_allowed on both API families, and so does a model granted only as anthropic/<model> when called at openai, reaching no provider; at anthropic it is served',
     },
     'prefix-removed': {
       requirements: ['GW-16'],
@@ -131,6 +131,42 @@ export const resolutionModule = defineModule({
         'claude-opus-4-5 on messages',
       );
       expectEqual(sim.calls.length, 0, 'provider calls');
+      // A qualified entry p/m allows m at p only, not at every provider serving m ([GW-12]).
+      const bound = await app.connect(clients.app, {
+        details: {
+          type: 'ai_allowance',
+          providers: ['openai', 'anthropic'],
+          models: ['anthropic/claude-haiku-4-5'],
+          budget: { currency: 'USD', limits: [{ amount: '5.00', period: 'day' }] },
+        },
+      });
+      const elsewhere = await callGateway(wallet.gateway, '/v1/chat/completions', bound, {
+        body: chatBody({ model: 'claude-haiku-4-5' }),
+        headers: { 'allowance-provider': 'openai' },
+      });
+      expectEqual(
+        [elsewhere.status, errorCode(elsewhere)],
+        [403, 'model_not_allowed'],
+        'claude-haiku-4-5 at openai, granted only as anthropic/claude-haiku-4-5',
+      );
+      await sim.idle();
+      expectEqual(sim.calls.length, 0, 'provider calls for the model at the wrong provider');
+      // Positive control: the same grant serves the model at the provider its entry names.
+      const atAnthropic = await callGateway(wallet.gateway, '/v1/messages', bound, {
+        body: { model: 'claude-haiku-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] },
+        headers: { 'allowance-provider': 'anthropic' },
+      });
+      expectEqual(
+        atAnthropic.status,
+        200,
+        'status of claude-haiku-4-5 at anthropic, granted as anthropic/claude-haiku-4-5',
+      );
+      await sim.idle();
+      expectEqual(
+        sim.calls.map((call) => [call.provider, call.model]),
+        [['anthropic', 'claude-haiku-4-5']],
+        'provider calls for the model at its provider',
+      );
     });
     await check('prefix-removed', async () => {
       sim.clearCalls();

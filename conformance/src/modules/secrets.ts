@@ -7,6 +7,37 @@ import { type HttpResponse, member, send } from '../wire/http.js';
 
 const PROVIDERS = ['openai', 'anthropic', 'deepseek'];
 
+/**
+ * The values of the cookies set in these `Set-Cookie` lines that could be an identifier: set, not
+ * deleted (an empty value or an expiry in the past), and longer than 16 characters, below which
+ * a value is a flag rather than a secret. Labelled by cookie name; a percent-encoded value is
+ * also searched for decoded.
+ */
+function sessionCookieValues(lines: readonly string[]): Map<string, string> {
+  const values = new Map<string, string>();
+  for (const line of lines) {
+    if (/max-age=0\b|expires=thu, 01 jan 1970/i.test(line)) continue;
+    const pair = line.split(';')[0] ?? '';
+    const separator = pair.indexOf('=');
+    if (separator <= 0) continue;
+    const name = pair.slice(0, separator).trim();
+    const value = pair
+      .slice(separator + 1)
+      .trim()
+      .replace(/^"(.*)"$/, '$1');
+    if (value.length <= 16) continue;
+    values.set(`the ${name} cookie value (${value.slice(0, 6)}…)`, value);
+    let decoded = value;
+    try {
+      decoded = decodeURIComponent(value);
+    } catch {
+      // Not percent-encoding after all: the value is searched as it is.
+    }
+    if (decoded !== value) values.set(`the ${name} cookie value, decoded (${value.slice(0, 6)}…)`, decoded);
+  }
+  return values;
+}
+
 /** What the wallet must never hand out, and where it must never connect (Part 7 §7.7, §7.8). */
 export const secretsModule = defineModule({
   name: 'secrets',
@@ -41,7 +72,7 @@ export const secretsModule = defineModule({
       requirements: ['SEC-14'],
       kind: 'inspect',
       summary:
-        'no authorization code, refresh token (used or current), access token, registered client secret or registration access token of the run appears in the database artefacts, in clear or base64/hex encoded',
+        'no authorization code, refresh token (used or current), access token, registered client secret, registration access token or session cookie value of the run appears in the database artefacts, in clear or base64/hex encoded',
     },
     'no-secrets-in-logs': {
       requirements: ['SEC-12'],
@@ -50,7 +81,7 @@ export const secretsModule = defineModule({
         'no token, code, DPoP proof, client secret, initial access token, cookie or provider key the run used appears in the log output',
     },
   },
-  async run({ check, app, clients, wallet, sim, config }) {
+  async run({ check, app, clients, wallet, sim, config, driver }) {
     const connection = await app.connect(clients.app);
     const artefacts = config.artefacts;
     const database = artefacts?.database ?? [];
@@ -150,6 +181,16 @@ export const secretsModule = defineModule({
           const value = member(registered.json, name);
           if (typeof value === 'string') canaries.set(`the registered client's ${name}`, value);
         }
+      }
+      // Session and interaction identifiers are named by [SEC-14] too: the cookies that carry them
+      // are read from the driver's browser, which has signed in and consented by now.
+      if (driver.setCookieLines) {
+        const values = sessionCookieValues(await driver.setCookieLines());
+        expect(
+          values.size > 0,
+          'the wallet set the driver no cookie holding a value of more than 16 characters',
+        );
+        for (const [label, value] of values) canaries.set(label, value);
       }
       expectEqual(hits(database, canaries, true), [], 'bearer secrets found in the database');
     });
