@@ -1,5 +1,6 @@
 import { defineModule } from '../model/module.js';
 import { expect, expectEqual, skip } from '../runner/check-failure.js';
+import { noteDerivation } from '../runner/derivation.js';
 import { callGateway, chatBody, errorCode } from '../wire/gateway-call.js';
 import { type HttpResponse, member } from '../wire/http.js';
 import { isCanonicalMoney } from '../wire/money.js';
@@ -31,6 +32,11 @@ export const confirmationModule = defineModule({
       requirements: ['MTR-32', 'MTR-33'],
       summary:
         'an approved confirmation is refused (a new confirmation) for another model, a larger worst case and another grant, then lets exactly one call through; reusing it yields a new confirmation id',
+    },
+    'expired-unusable': {
+      requirements: ['MTR-33'],
+      summary:
+        'an approved confirmation used after its expires_at is treated as absent: a new confirmation with another id (when the wallet’s confirmations live at most 30 s)',
     },
     'unknown-id': {
       requirements: ['MTR-33'],
@@ -127,6 +133,29 @@ export const confirmationModule = defineModule({
       const again = await call(String(first.id));
       expectEqual(errorCode(again), 'confirmation_required', 'code when reusing the consumed confirmation');
       expect(confirmationOf(again).id !== first.id, 'the consumed confirmation was offered again');
+    });
+    await check('expired-unusable', async () => {
+      if (!driver.confirm) skip('the consent driver cannot decide confirmations');
+      const offered = confirmationOf(await call());
+      const expires = Date.parse(String(offered.expires_at));
+      const lifetime = expires - Date.now();
+      if (lifetime > 30_000)
+        skip(
+          `the wallet's confirmations live ${Math.round(lifetime / 1000)} s; the check waits at most 30 s`,
+        );
+      await driver.confirm(String(offered.url), 'approve');
+      noteDerivation('wait', `until expires_at ${String(offered.expires_at)} + 1 s`);
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, expires + 1_000 - Date.now())));
+      const response = await call(String(offered.id));
+      expectEqual(
+        [response.status, errorCode(response)],
+        [403, 'confirmation_required'],
+        'the approved confirmation used after it expired',
+      );
+      expect(
+        confirmationOf(response).id !== offered.id,
+        'the expired confirmation was accepted or offered again',
+      );
     });
   },
 });

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { ModuleContext } from '../model/module.js';
 import { defineModule } from '../model/module.js';
 import { expect, expectEqual, skip } from '../runner/check-failure.js';
+import { noteDerivation } from '../runner/derivation.js';
 import { callGateway, chatBody, errorCode } from '../wire/gateway-call.js';
 import type { HttpResponse } from '../wire/http.js';
 import { member, send } from '../wire/http.js';
@@ -35,6 +36,7 @@ type Names =
   | 'wrong-issuer'
   | 'wrong-typ'
   | 'expired'
+  | 'expires-while-cached'
   | 'issued-in-future'
   | 'no-kid'
   | 'unknown-grant';
@@ -85,6 +87,11 @@ export const gatewayAuthModule = defineModule<Names>({
       requirements: ['GW-4'],
       summary: 'a wallet-signed token with typ JWT gets 401 invalid_token',
       kind: 'driver',
+    },
+    'expires-while-cached': {
+      requirements: ['GW-4'],
+      summary:
+        'a wallet-signed token the gateway accepted is refused with 401 invalid_token once its exp is more than 30 s past, though it was seen before',
     },
     expired: {
       requirements: ['GW-4'],
@@ -201,6 +208,25 @@ export const gatewayAuthModule = defineModule<Names>({
     await forged('expired', {
       exp: Math.floor(Date.now() / 1000) - 120,
       iat: Math.floor(Date.now() / 1000) - 400,
+    });
+    await check('expires-while-cached', async () => {
+      if (!driver.signAccessToken) skip('the consent driver cannot sign tokens with the wallet key');
+      // A token the gateway accepted (and may cache) must still stop working once its exp is
+      // more than 30 s past. Within that tolerance the wallet may accept it; if it does not, a
+      // token expiring in 3 s is used instead, at the cost of a longer wait.
+      const now = Math.floor(Date.now() / 1000);
+      let exp = now - 25;
+      let token = await driver.signAccessToken({}, { ...claims, exp, iat: now - 60 });
+      if ((await chat(token)).status !== 200) {
+        exp = now + 3;
+        token = await driver.signAccessToken({}, { ...claims, exp, iat: now - 60 });
+        expectEqual((await chat(token)).status, 200, 'status of a token expiring in 3 s');
+      }
+      expectEqual((await chat(token)).status, 200, 'status of the same token used again at once');
+      const wait = (exp + 31) * 1000 - Date.now();
+      noteDerivation('wait', `exp ${exp} + 30 s tolerance + 1 s: ${Math.max(0, wait)} ms from now`);
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, wait)));
+      expectInvalidToken(await chat(token), 'the token used again more than 30 s after its exp');
     });
     await forged('issued-in-future', { iat: Math.floor(Date.now() / 1000) + 120 });
     await forged('no-kid', {}, { kid: undefined });

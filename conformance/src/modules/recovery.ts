@@ -1,6 +1,6 @@
 import { defineModule } from '../model/module.js';
 import { expect, expectEqual, skip } from '../runner/check-failure.js';
-import { callGateway, chatBody } from '../wire/gateway-call.js';
+import { callGateway, chatBody, errorCode } from '../wire/gateway-call.js';
 import { member } from '../wire/http.js';
 import { formatMoney, parseMoney } from '../wire/money.js';
 import { waitForPendingCall } from './prices.js';
@@ -12,6 +12,11 @@ export const recoveryModule = defineModule({
   kind: 'driver',
   summary: 'A reservation left open by a crash is settled at its full amount, as recovered',
   checks: {
+    'replay-after-restart': {
+      requirements: ['DPOP-13'],
+      summary:
+        'a DPoP proof accepted before the wallet was killed and restarted is refused as a replay (401 invalid_dpop_proof) by the gateway that started after it',
+    },
     'crash-settled-in-full': {
       requirements: ['MTR-26'],
       summary:
@@ -19,6 +24,16 @@ export const recoveryModule = defineModule({
     },
   },
   async run({ check, app, clients, wallet, sim, driver, config }) {
+    // A DPoP proof accepted before the crash, to replay to the gateway that starts after it: a
+    // replay cache held only in one process's memory forgets it ([DPOP-13], "whichever replica").
+    const bound = driver.restart ? await app.connect(clients.dpop ?? clients.app, { dpop: true }) : undefined;
+    const url = `${wallet.gateway}/v1/chat/completions`;
+    const proof = bound?.dpopKey
+      ? await bound.dpopKey.proof('POST', url, { accessToken: bound.accessToken })
+      : '';
+    const withProof = () =>
+      callGateway(wallet.gateway, '/v1/chat/completions', bound ?? null, { body: chatBody(), proof });
+    const accepted = bound ? (await withProof()).status : 0;
     await check('crash-settled-in-full', async () => {
       if (!driver.restart) skip('the operator gave no restart() operation');
       // The deadline the wallet publishes ([MTR-26]); the configuration's only for older wallets.
@@ -76,6 +91,19 @@ export const recoveryModule = defineModule({
       } finally {
         sim.setRules([]);
       }
+    });
+    await check('replay-after-restart', async () => {
+      if (!driver.restart || !bound) skip('the operator gave no restart() operation');
+      expectEqual(accepted, 200, 'status of the DPoP call before the restarts');
+      sim.clearCalls();
+      const replayed = await withProof();
+      await sim.idle();
+      expectEqual(
+        [replayed.status, errorCode(replayed)],
+        [401, 'invalid_dpop_proof'],
+        'the same proof replayed to the gateway started after the crash',
+      );
+      expectEqual(sim.calls.length, 0, 'provider calls of the replay');
     });
   },
 });

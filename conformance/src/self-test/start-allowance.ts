@@ -105,6 +105,9 @@ export async function startAllowance(
         // reservation left open by a crash to pass its deadline; longer than any call the suite makes.
         reservationDeadlineSeconds: RESERVATION_DEADLINE_SECONDS,
         upstreamHeadersTimeoutMs: UPSTREAM_TIMEOUT_SECONDS * 1000,
+        // Short, so that the check on an expired confirmation waits seconds; long enough for the
+        // confirmation module's own decisions.
+        confirmationLifetimeSeconds: 12,
       },
     }),
   );

@@ -19,6 +19,11 @@ export const gatewayConfigSchema = z.object({
   defaultMaxOutputTokens: z.number().int().positive().default(4096),
   /** After how long an unsettled reservation counts as orphaned by a crash. */
   reservationDeadlineSeconds: z.number().int().positive().default(600),
+  /**
+   * How long a human confirmation stays usable after it is offered (spec MTR-29: at most 15
+   * minutes; 10 by default).
+   */
+  confirmationLifetimeSeconds: z.number().int().positive().max(900).default(600),
   /** Timeouts for every upstream call. */
   upstreamConnectTimeoutMs: z.number().int().positive().default(10_000),
   upstreamHeadersTimeoutMs: z.number().int().positive().default(120_000),

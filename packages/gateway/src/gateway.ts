@@ -118,6 +118,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     upstream,
     defaultMaxOutputTokens: config.defaultMaxOutputTokens,
     reservationDeadlineMs: config.reservationDeadlineSeconds * 1000,
+    confirmationLifetimeMs: config.confirmationLifetimeSeconds * 1000,
     now,
     issuer: config.issuer,
   };
