@@ -38,6 +38,26 @@ describe('coverage of spec requirements', () => {
     expect(readFileSync(coverageFile, 'utf8')).toBe(coverageMarkdown(requirements, MODULES));
   });
 
+  it('reports a check as a warning exactly when it cites only SHOULD-level ids (spec 8.3)', () => {
+    // Ids whose sentence holds a MUST and a SHOULD: the check of the SHOULD part is advisory.
+    const shouldParts = new Set(['forwarding.no-account-headers']); // GW-20: SHOULD NOT relay account headers
+    const level = new Map(requirements.map((requirement) => [requirement.id, requirement.level]));
+    const misgraded = MODULES.flatMap((module) =>
+      Object.entries(module.checks)
+        .filter(([name, check]) => {
+          const advisory =
+            shouldParts.has(`${module.name}.${name}`) ||
+            check.requirements.every((id) => level.get(id) === 'should');
+          return (check.severity ?? 'failure') !== (advisory ? 'warning' : 'failure');
+        })
+        .map(
+          ([name, check]) =>
+            `${module.name}.${name} [${check.requirements.join(' ')}] ${check.severity ?? 'failure'}`,
+        ),
+    );
+    expect(misgraded).toEqual([]);
+  });
+
   it('gives every check at least one requirement and a unique name within its module', () => {
     for (const module of MODULES) {
       for (const [name, check] of Object.entries(module.checks)) {
