@@ -72,7 +72,7 @@ export const authorizeModule = defineModule({
     'pkce-required': {
       requirements: ['AUTH-7'],
       summary:
-        'missing code_challenge, missing method, or plain are refused with invalid_request, for the public and (when configured) the confidential client alike',
+        'no PKCE at all, missing code_challenge, missing method, or plain are refused with invalid_request, for the public and (when configured) the confidential client alike',
     },
     'resource-required': {
       requirements: ['AUTH-8'],
@@ -136,6 +136,13 @@ export const authorizeModule = defineModule({
       // [AUTH-7] binds every client (Part 7 §7.1: PKCE for every client): a secret is no substitute.
       const subjects = clients.confidential ? [client, clients.confidential] : [client];
       for (const subject of subjects) {
+        // With neither parameter, as a client that does no PKCE sends it; with the method alone,
+        // a request is malformed whatever the policy, so that case cannot show the policy.
+        await expectRedirect(
+          { code_challenge: null, code_challenge_method: null },
+          'invalid_request',
+          subject,
+        );
         await expectRedirect({ code_challenge: null }, 'invalid_request', subject);
         await expectRedirect({ code_challenge_method: null }, 'invalid_request', subject);
         await expectRedirect({ code_challenge_method: 'plain' }, 'invalid_request', subject);
