@@ -17,7 +17,7 @@ beforeAll(async () => {
     writeReports: false,
     restart: () => wallet.restart(),
   });
-}, 90_000);
+}, 240_000);
 
 afterAll(async () => {
   await wallet?.close();
