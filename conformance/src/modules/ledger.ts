@@ -107,12 +107,19 @@ export const ledgerModule = defineModule({
       ];
       const started = Date.now();
       const observed: { call: SimulatedCall; cost: string; stream: boolean; path: string }[] = [];
-      sim.setRules([
-        { provider: 'openai', cachedInputTokens: 4, responseTokens: 17 },
-        { provider: 'anthropic', cachedInputTokens: 3, cacheWriteInputTokens: 2, responseTokens: 19 },
-      ]);
       try {
         for (const { path, body, stream } of calls) {
+          // The stream is paced (17 tokens at 50 a second, about 340 ms), so that its total time
+          // and its time to first byte differ by that much.
+          sim.setRules([
+            {
+              provider: 'openai',
+              cachedInputTokens: 4,
+              responseTokens: 17,
+              ...(stream && { tokensPerSecond: 50 }),
+            },
+            { provider: 'anthropic', cachedInputTokens: 3, cacheWriteInputTokens: 2, responseTokens: 19 },
+          ]);
           sim.clearCalls();
           const response = await callGateway(wallet.gateway, path, both, { body });
           expectEqual(response.status, 200, `status of the ${path} call (stream ${stream})`);
@@ -177,6 +184,11 @@ export const ledgerModule = defineModule({
             Number(row.latency_ms) <= finished - started + 1_000,
           `${what}: first_byte_ms ${String(row.first_byte_ms)} and latency_ms ${String(row.latency_ms)} do not fit the call`,
         );
+        if (seen.stream)
+          expect(
+            Number(row.latency_ms) - Number(row.first_byte_ms) >= 200,
+            `${what}: latency_ms ${String(row.latency_ms)} is not the total time of a stream paced over about 340 ms after its first byte (${String(row.first_byte_ms)} ms)`,
+          );
         const day = currentPeriod('day', start, timeZone).key;
         expect(
           Array.isArray(row.period_keys) && row.period_keys.includes(day),
