@@ -13,7 +13,8 @@ export const refreshModule = defineModule({
   checks: {
     rotation: {
       requirements: ['TOK-1'],
-      summary: 'each refresh returns a new refresh token, and the new one works',
+      summary:
+        'each refresh returns a new refresh token, and the new one works, for the public and the confidential client',
     },
     'current-object': {
       requirements: ['TOK-4'],
@@ -21,11 +22,13 @@ export const refreshModule = defineModule({
     },
     'replay-refused': {
       requirements: ['TOK-1', 'TOK-2'],
-      summary: 'a used refresh token presented again is refused with invalid_grant',
+      summary:
+        'a used refresh token presented again is refused with invalid_grant, for the public and the confidential client',
     },
     'replay-revokes-grant': {
       requirements: ['TOK-2', 'REV-4'],
-      summary: 'after a replay, the newest refresh token and the access token of the grant stop working',
+      summary:
+        'after a replay, the newest refresh token and the access token of the grant stop working, for the public and the confidential client',
     },
     'other-client': {
       requirements: ['TOK-3'],
@@ -62,16 +65,24 @@ export const refreshModule = defineModule({
         'a refresh after expires_at',
       );
     });
+    // Rotation and replay hold for every client: public ones and confidential ones alike.
+    const everyClient = [client, ...(clients.confidential ? [clients.confidential] : [])];
     await check('rotation', async () => {
-      const connection = await app.connect(client);
-      const first = await app.refresh(client, connection.refreshToken);
-      expectEqual(first.status, 200, 'status of the refresh');
-      const rotated = String(member(first.json, 'refresh_token') ?? '');
-      expect(
-        rotated !== '' && rotated !== connection.refreshToken,
-        'the refresh did not return a new refresh token',
-      );
-      expectEqual((await app.refresh(client, rotated)).status, 200, 'status of a refresh with the new token');
+      for (const each of everyClient) {
+        const connection = await app.connect(each);
+        const first = await app.refresh(each, connection.refreshToken);
+        expectEqual(first.status, 200, `status of the refresh (${each.client_id})`);
+        const rotated = String(member(first.json, 'refresh_token') ?? '');
+        expect(
+          rotated !== '' && rotated !== connection.refreshToken,
+          `the refresh did not return a new refresh token (${each.client_id})`,
+        );
+        expectEqual(
+          (await app.refresh(each, rotated)).status,
+          200,
+          `status of a refresh with the new token (${each.client_id})`,
+        );
+      }
     });
     await check('current-object', async () => {
       const connection = await app.connect(client);
@@ -85,35 +96,41 @@ export const refreshModule = defineModule({
       const claims = decodeJws(String(member(response.json, 'access_token'))).claims;
       expectEqual(claims.authorization_details, approved, 'authorization_details of the new access token');
     });
-    let newest = '';
-    let accessToken = '';
+    const replayed: { client: (typeof everyClient)[number]; newest: string; accessToken: string }[] = [];
     await check('replay-refused', async () => {
-      const connection = await app.connect(client);
-      const first = await app.refresh(client, connection.refreshToken);
-      expectEqual(first.status, 200, 'status of the first refresh');
-      newest = String(member(first.json, 'refresh_token'));
-      accessToken = String(member(first.json, 'access_token'));
-      const replay = await app.refresh(client, connection.refreshToken);
-      expectEqual(
-        [replay.status, member(replay.json, 'error')],
-        [400, 'invalid_grant'],
-        'status and error of the replay',
-      );
+      for (const each of everyClient) {
+        const connection = await app.connect(each);
+        const first = await app.refresh(each, connection.refreshToken);
+        expectEqual(first.status, 200, `status of the first refresh (${each.client_id})`);
+        replayed.push({
+          client: each,
+          newest: String(member(first.json, 'refresh_token')),
+          accessToken: String(member(first.json, 'access_token')),
+        });
+        const replay = await app.refresh(each, connection.refreshToken);
+        expectEqual(
+          [replay.status, member(replay.json, 'error')],
+          [400, 'invalid_grant'],
+          `status and error of the replay (${each.client_id})`,
+        );
+      }
     });
     await check('replay-revokes-grant', async () => {
-      expect(newest !== '', 'no refreshed tokens were obtained');
-      const refresh = await app.refresh(client, newest);
-      expectEqual(
-        member(refresh.json, 'error'),
-        'invalid_grant',
-        'error when refreshing with the newest token after the replay',
-      );
-      const call = await callGateway(wallet.gateway, '/v1/allowance', { accessToken });
-      expectEqual(
-        [call.status, errorCode(call)],
-        [401, 'grant_revoked'],
-        'gateway answer for the grant after the replay',
-      );
+      expect(replayed.length === everyClient.length, 'no refreshed tokens were obtained');
+      for (const { client: each, newest, accessToken } of replayed) {
+        const refresh = await app.refresh(each, newest);
+        expectEqual(
+          member(refresh.json, 'error'),
+          'invalid_grant',
+          `error when refreshing with the newest token after the replay (${each.client_id})`,
+        );
+        const call = await callGateway(wallet.gateway, '/v1/allowance', { accessToken });
+        expectEqual(
+          [call.status, errorCode(call)],
+          [401, 'grant_revoked'],
+          `gateway answer for the grant after the replay (${each.client_id})`,
+        );
+      }
     });
     await check('other-client', async () => {
       if (!clients.second) skip('no second client configured');
