@@ -57,6 +57,13 @@ describe('the suite as a package of its own', () => {
     expect(() => readConfig(join(directory, 'conformance.json'))).toThrow(/must map "module.check"/);
   });
 
+  it('ships example configurations that the suite accepts', () => {
+    for (const file of ['conformance.example.json', 'examples/third-party.json']) {
+      const path = join(source, '..', file);
+      expect(() => readConfig(path), file).not.toThrow();
+    }
+  });
+
   it('asks for the operator token to be given', () => {
     const base = {
       issuer: 'https://wallet.example',

@@ -18,6 +18,13 @@ const THIRD_PARTY_SKIPS: Readonly<Record<string, string>> = {
   'dpop-gateway.nonce': 'Allowance does not ask for DPoP nonces at the gateway by default',
 };
 
+// CI installs Chromium (.ci/run): there the third-party run must not skip quietly.
+if (!existsSync(CHROMIUM) && process.env.CI) {
+  throw new Error(
+    `CI needs Chromium at ${CHROMIUM} for the third-party conformance run (apt-get install chromium)`,
+  );
+}
+
 let wallet: RunningAllowance;
 let report: RunReport;
 
