@@ -11,7 +11,9 @@ export interface LegacyOidcModelsRewrite {
   dropped: number;
 }
 
-const CHECKPOINT_ATTEMPTS = 5;
+const CHECKPOINT_ATTEMPTS = 100;
+/** Pause between attempts: the reader holding the old snapshot needs a moment, not a busy loop. */
+const CHECKPOINT_PAUSE_MS = 20;
 
 /**
  * Finishes migration 0008 (spec SEC-14): turns every row it moved aside, as oidc-provider's
@@ -82,5 +84,6 @@ async function truncateWriteAheadLog(store: Store): Promise<void> {
       throw new Error(
         'Could not truncate the write-ahead log after sealing oidc-provider records; restart to retry.',
       );
+    await new Promise((resolve) => setTimeout(resolve, CHECKPOINT_PAUSE_MS));
   }
 }
