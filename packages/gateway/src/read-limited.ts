@@ -11,7 +11,7 @@ export interface LimitedRead {
 /**
  * Reads `stream` to its end, or until it passes `limit` bytes. With `data` and `end` listeners
  * rather than `for await`: Node's async iterator over a stream costs a few microseconds and
- * ~7 KB of garbage each time, and the gateway reads two bodies a call (issue 8).
+ * ~7 KB of garbage each time, and the gateway reads two bodies a call (BENCHMARKS.md, "Profiling and fixes").
  *
  * @throws the stream's error, or a premature-close error (as `for await` would) when it closes
  *   before its end.

@@ -48,7 +48,7 @@ export function parseMoney(value: string): number {
 }
 
 // The same few amounts (a grant's limits, the wallet's prices) are parsed several times on every
-// metered call (issue 8): each is parsed once and remembered, up to a bound.
+// metered call (BENCHMARKS.md, "Profiling and fixes"): each is parsed once and remembered, up to a bound.
 const parsedAmounts = new Map<string, number>();
 const PARSED_LIMIT = 4_096;
 

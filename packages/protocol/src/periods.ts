@@ -70,7 +70,7 @@ function wallClock(instant: number, timeZone: string): number {
 }
 
 function civilDateOf(instant: number, timeZone: string): CivilDate {
-  // Every metered call asks for the date a few times, and Intl is slow (issue 8): remember the
+  // Every metered call asks for the date a few times, and Intl is slow (BENCHMARKS.md, "Profiling and fixes"): remember the
   // zone's current day as the instants it spans, found once, so later asks are two comparisons.
   const known = currentDays.get(timeZone);
   if (known && instant >= known.start && instant < known.end) return known.date;

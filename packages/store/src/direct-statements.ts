@@ -4,7 +4,7 @@ import type { ConnectionGate } from './connection-gate.js';
 // Every statement Kysely runs goes through its executor: a connection taken and released, with
 // several promises and closures each time. better-sqlite3 itself is synchronous, so on the
 // gateway's hot path that machinery was most of a statement's cost: ~4 KB of garbage a statement
-// and ~10 KB a transaction, half of everything a metered call allocated (issue 8). The store's
+// and ~10 KB a transaction, half of everything a metered call allocated (BENCHMARKS.md, "Profiling and fixes"). The store's
 // prepared queries (prepared-query.ts) run their statement directly instead, when that is safe:
 // - on the database itself, when the connection is free: the gate is taken and released around
 //   the one synchronous statement, so nothing else can run in between;

@@ -3,7 +3,7 @@ import { directRunner } from './direct-statements.js';
 import type { Database } from './schema.js';
 
 // The gateway reads a grant with its wallet and keys on every call (grant-context.ts), and that
-// read was the costliest statement of a call (issue 8). What it reads changes rarely, so it may be
+// read was the costliest statement of a call (BENCHMARKS.md, "Profiling and fixes"). What it reads changes rarely, so it may be
 // kept between calls, but only while nothing could have changed it: a kept copy must never let a
 // revoked grant, a lowered limit or a replaced key through. Two things tell:
 // - this process's own writes: every statement that may write those tables counts as a change

@@ -28,7 +28,7 @@ type JoinedRow = GrantRow & { [Column in keyof WalletColumns]: WalletColumns[Col
   private_network: number | null;
 };
 
-// The gateway's first read of every call (issue 8): one statement and one read snapshot instead
+// The gateway's first read of every call (BENCHMARKS.md, "Profiling and fixes"): one statement and one read snapshot instead
 // of four (the grant, the wallet, its providers, then the chosen provider's key), one row per key.
 const grantWithWallet = preparedQuery<{ id: string }, JoinedRow>((database, slot) =>
   database

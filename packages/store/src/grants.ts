@@ -138,7 +138,7 @@ export async function findGrant(store: Store, id: string): Promise<GrantRecord |
   return row && toRecord(row);
 }
 
-// The gateway reads the grant on every call, uncached (spec REV-6): built once (issue 8).
+// The gateway reads the grant on every call, uncached (spec REV-6): built once (BENCHMARKS.md, "Profiling and fixes").
 const grantById = preparedQuery<{ id: string }, GrantRow>((database, slot) =>
   database.selectFrom('grants').select(columns).where('id', '=', slot('id')),
 );

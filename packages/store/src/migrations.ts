@@ -275,7 +275,7 @@ const ledgerFields: Migration = {
   },
 };
 
-// Every metered call writes three usage counters and one reservation, twice each (issue 8). In
+// Every metered call writes three usage counters and one reservation, twice each (BENCHMARKS.md, "Profiling and fixes"). In
 // SQLite a table keyed by text is a table b-tree plus a b-tree for its key; WITHOUT ROWID makes
 // each a single b-tree, so a call dirties fewer pages. The reservations' deadline index goes too:
 // only crash recovery reads the deadline, scanning the few reservations open at that moment.

@@ -11,7 +11,7 @@ export type PreparedQuery<Values, Row> = (
 /**
  * A query the hot path runs on every call, built with Kysely's query builder once per database
  * and then run with new values, instead of building and compiling the same tree again on every
- * call (issue 8: building and compiling some twenty small queries was a quarter of the gateway's
+ * call (BENCHMARKS.md, "Profiling and fixes": building and compiling some twenty small queries was a quarter of the gateway's
  * CPU). `build` receives `slot(name)`, a stand-in to use wherever a value goes; the compiled SQL
  * is the dialect's own (`?` for SQLite, `$1` for PostgreSQL), so the query stays as portable as
  * any other Kysely query. Each slot must reach the SQL as a bound parameter, never inlined; any

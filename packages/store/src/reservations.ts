@@ -236,7 +236,7 @@ export async function settle(store: Store, request: SettlementRequest): Promise<
   });
 }
 
-// The statements of a reservation and its settlement, built once (issue 8, see prepared-query.ts).
+// The statements of a reservation and its settlement, built once (BENCHMARKS.md, "Profiling and fixes"; see prepared-query.ts).
 type CounterKey = { subject: string; kind: 'money' | 'tokens'; periodKey: string };
 
 const grantLiveness = preparedQuery<

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
 // SQLite's automatic checkpoint runs inside whichever COMMIT pushes the WAL past 1 000 pages,
-// and its fsyncs then block the one event loop: every call in flight waits (issue 8, the p99).
+// and its fsyncs then block the one event loop: every call in flight waits (BENCHMARKS.md, "Profiling and fixes": the p99).
 // Instead the connection that serves calls never checkpoints (wal_autocheckpoint = 0), and one
 // worker thread per process, with a connection of its own to each open database file, copies
 // the WAL back into the database every CHECKPOINT_EVERY_MS (PASSIVE: it never blocks a writer).

@@ -64,7 +64,7 @@ const walletRow = preparedQuery<{ accountId: string }, Selectable<WalletsTable>>
 );
 
 // The gateway reads the wallet on every call; merging and validating the price table each time
-// was a measurable share of it (issue 8). The result depends on the stored text only, so it is
+// was a measurable share of it (BENCHMARKS.md, "Profiling and fixes"). The result depends on the stored text only, so it is
 // kept by that text (a user's change is new text), frozen because every caller shares it.
 const pricesByOverrides = new Map<string, PriceTable>();
 const ratesByText = new Map<string, Record<string, string>>();

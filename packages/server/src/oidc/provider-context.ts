@@ -7,7 +7,7 @@ export type InsideProvider = <T>(request: () => Promise<T>) => Promise<T>;
  * oidc-provider keeps each request's context in one AsyncLocalStorage (its `lib/helpers/als.js`).
  * Before Node 24 an AsyncLocalStorage that has run once keeps an async hook on for every promise
  * of the process: in `allowance serve`, from the first OAuth request on, every metered call paid
- * for it (about 2 % of the CPU and 35 KB of garbage a call in a profile; issue 8, BENCHMARKS.md).
+ * for it (about 2 % of the CPU and 35 KB of garbage a call in a profile; BENCHMARKS.md, "Profiling and fixes").
  * So the storage is turned off each time the last request in the provider has finished; the
  * provider's next request turns it on again, as `run` does. Nothing outside the provider reads
  * that storage.
