@@ -37,7 +37,7 @@ const NOT_FAILURES = new Set(['authorization_pending', 'slow_down']);
 
 /**
  * Throttles the token, introspection, revocation, PAR, device and registration endpoints per
- * client address (a guessed code, refresh token or secret is tried from one address many times): each refusal oidc-provider reports
+ * client address, against guessing from one address: each refusal oidc-provider reports
  * (a wrong client secret, a guessed code or refresh token, a bad registration token) counts, and
  * past the policy's limit the address gets 429 with `Retry-After` until its oldest counted
  * failure leaves the window. Successful requests are never limited.
