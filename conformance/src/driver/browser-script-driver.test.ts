@@ -2,13 +2,17 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config.js';
 import { runConformance } from '../runner/run-conformance.js';
-import { type RunningAllowance, startAllowance } from '../self-test/start-allowance.js';
+import {
+  ALLOWANCE_BROWSER_DRIVER,
+  CHROMIUM,
+  type RunningAllowance,
+  startAllowance,
+} from '../self-test/start-allowance.js';
 
 // The generic driver, as another implementation would use it: headless Chromium signing in on
 // Allowance's login page with selector steps, and pressing Approve or Deny. The test user and its
-// provider keys are prepared beforehand, as an operator would.
+// provider keys are prepared by the operator interface, as an operator would.
 
-const CHROMIUM = '/usr/bin/chromium';
 let wallet: RunningAllowance;
 
 beforeAll(async () => {
@@ -25,20 +29,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the browser-script consent driver', () =
     const config = parseConfig({
       ...wallet.config,
       user,
-      driver: {
-        profile: 'browser-script',
-        executablePath: CHROMIUM,
-        login: [
-          {
-            url: '/interaction/',
-            fill: { '#email': '{email}', '#password': '{password}' },
-            click: '#sign-in',
-          },
-        ],
-        consentPage: '#consent',
-        approve: '#approve',
-        deny: '#deny',
-      },
+      driver: ALLOWANCE_BROWSER_DRIVER,
       modules: ['consent', 'token', 'narrowing'],
     });
     // The operator interface prepares the test user and its keys, and stages the approvals the

@@ -8,6 +8,15 @@ import { isCanonicalMoney } from '../wire/money.js';
 const confirmationOf = (response: HttpResponse) =>
   (member(response.json, 'error', 'confirmation') ?? {}) as Record<string, unknown>;
 
+/** A grant whose every call of 1000 output tokens is above its confirmation threshold. */
+const details = {
+  type: 'ai_allowance',
+  providers: ['openai'],
+  models: ['gpt-4.1-mini', 'gpt-4.1-nano'],
+  budget: { currency: 'USD', limits: [{ amount: '1.00', period: 'day' }] },
+  confirm_above: { amount: '0.0001' },
+};
+
 /** Human confirmation above a cost (Part 6 §6.10). */
 export const confirmationModule = defineModule({
   name: 'confirmation',
@@ -45,13 +54,7 @@ export const confirmationModule = defineModule({
   },
   async run({ check, app, clients, wallet, driver }) {
     const connection = await app.connect(clients.app, {
-      details: {
-        type: 'ai_allowance',
-        providers: ['openai'],
-        models: ['gpt-4.1-mini', 'gpt-4.1-nano'],
-        budget: { currency: 'USD', limits: [{ amount: '1.00', period: 'day' }] },
-        confirm_above: { amount: '0.0001' },
-      },
+      details,
     });
     const call = (confirmation?: string, overrides: Record<string, unknown> = {}, token = connection) =>
       callGateway(wallet.gateway, '/v1/chat/completions', token, {
@@ -103,13 +106,7 @@ export const confirmationModule = defineModule({
       // An approval is for one grant, provider, model and cost at most: every other use is
       // treated as absent, and none of them consumes it.
       const sibling = await app.connect(clients.app, {
-        details: {
-          type: 'ai_allowance',
-          providers: ['openai'],
-          models: ['gpt-4.1-mini', 'gpt-4.1-nano'],
-          budget: { currency: 'USD', limits: [{ amount: '1.00', period: 'day' }] },
-          confirm_above: { amount: '0.0001' },
-        },
+        details,
       });
       const misuses: [string, Promise<HttpResponse>][] = [
         ['another model', call(String(first.id), { model: 'gpt-4.1-nano' })],

@@ -43,6 +43,23 @@ export const SUITE_CLIENTS = [
   },
 ];
 
+/** Chromium as Debian installs it (`apt-get install chromium`), for the third-party mode. */
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** The browser-script driver's steps for Allowance's pages, as a third party would write them. */
+export const ALLOWANCE_BROWSER_DRIVER = {
+  profile: 'browser-script',
+  executablePath: CHROMIUM,
+  login: [
+    { url: '/interaction/', fill: { '#email': '{email}', '#password': '{password}' }, click: '#sign-in' },
+  ],
+  consentPage: '#consent',
+  approve: '#approve',
+  deny: '#deny',
+  remember: 'input[name="remember"]',
+  device: [{ url: '/device', click: 'button[form="op.deviceConfirmForm"]:not([name="abort"])' }],
+} as const satisfies ConformanceConfigInput['driver'];
+
 /** A freshly started Allowance wallet and the suite configuration that points at it. */
 export interface RunningAllowance extends AsyncDisposable {
   readonly issuer: string;
@@ -66,9 +83,6 @@ export interface RunningAllowance extends AsyncDisposable {
  *   wallet; no database, no logs, no knowledge of Allowance's pages beyond the selectors.
  */
 export type SelfTestMode = 'full' | 'third-party';
-
-/** Chromium as Debian installs it (`apt-get install chromium`), for the third-party mode. */
-export const CHROMIUM = '/usr/bin/chromium';
 
 /**
  * Starts Allowance (`allowance serve`, in its own process started by a shell command) on
@@ -147,22 +161,7 @@ export async function startAllowance(
       ? { ...common, artefacts: { database: [dataDirectory], logs: [logFile] } }
       : {
           ...common,
-          driver: {
-            profile: 'browser-script',
-            executablePath: CHROMIUM,
-            login: [
-              {
-                url: '/interaction/',
-                fill: { '#email': '{email}', '#password': '{password}' },
-                click: '#sign-in',
-              },
-            ],
-            consentPage: '#consent',
-            approve: '#approve',
-            deny: '#deny',
-            remember: 'input[name="remember"]',
-            device: [{ url: '/device', click: 'button[form="op.deviceConfirmForm"]:not([name="abort"])' }],
-          },
+          driver: ALLOWANCE_BROWSER_DRIVER,
           restart: { command: restartCommand, readySeconds: 20 },
         };
   const stop = async (signal: 'KILL' | 'TERM') => {
